@@ -1,0 +1,156 @@
+"""Polarity of what a clause says about prompting and about data quality.
+
+Sentence embeddings barely separate "we tried prompting and it fails" from "we
+haven't tried prompting": both sit close to each other. What differs is grammar,
+so this module reads it: find the concept (prompting / the examples), then look
+for a negated attempt ("haven't tried", "never iterated") versus a reported
+limit ("still fails", "tops out at 78%", "isn't enough"). Concept words are
+matched with a small edit-distance tolerance so common typos still count.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"[a-z0-9']+(?:-[a-z0-9']+)*")
+
+# Concepts, as word stems; typos within one edit of a stem also match.
+_PROMPT_STEMS = ("prompt", "prompting", "prompts", "prompted", "few-shot", "fewshot",
+                 "zero-shot")
+# "instructions" is prompting work only when someone worked on them ("we rewrote the
+# instructions"); "it doesn't follow our instructions" is a complaint, not an attempt.
+_INSTRUCTION_WORK = re.compile(
+    r"\b(?:tried|iterat\w*|rewr\w+|tweak\w*|refin\w*|spent|reword\w*|improv\w*|"
+    r"engineer\w*|optimi[sz]\w*|tun\w*|clarif\w*|restructur\w*|polish\w*|detailed|"
+    r"haven'?t\s+\w+|never)\b[^.!?]{0,40}\binstructions?\b"
+)
+_PROMPT_PHRASES = re.compile(
+    r"few[\s-]?shot|system\s+(?:prompt|message)|in[\s-]context|prompt\s+engineering|"
+    r"chain[\s-]of[\s-]thought|schema\s+hints?|structured[\s-]output(?:s)?\s+mode|json\s+mode"
+)
+
+_NEGATED_ATTEMPT = re.compile(
+    r"\b(?:haven'?t|have\s+not|hasn'?t|has\s+not|didn'?t|did\s+not|never|not\s+yet|"
+    r"no\s+one\s+has|nobody\s+has|hardly|barely|not\s+really|not\s+much|not\s+properly)\b"
+    r"(?:\s+\w+){0,4}?\s+(?:tr(?:y|ied)|work(?:ed)?|touch(?:ed)?|done|do|iterat\w*|"
+    r"experiment\w*|test(?:ed)?|look(?:ed)?|spent|invest\w*|play(?:ed)?|tun\w*|"
+    r"optimi[sz]\w*|engineer\w*|explor\w*|bother\w*|put|got\s+(?:round|around)|started)"
+    r"|\b(?:haven'?t|have\s+not|didn'?t|did\s+not|never)\b[^.!?]{0,40}\byet\b"
+    r"|\bnot\s+(?:tried|touched|iterated|tested|explored|optimi[sz]ed)\b"
+    r"|\bno\s+(?:real\s+)?(?:prompt\w*\s+)?(?:work|effort|engineering|iteration|tuning)\b"
+    r"|\b(?:first|rough|initial|quick|basic|default|naive|one[\s-]line|single[\s-]line|"
+    r"simple|stock|generic)\s+(?:draft\s+)?(?:prompt|system\s+prompt|instructions?)\b"
+    r"|\b(?:just|only)\s+(?:started|begun|getting\s+started|a\s+(?:basic|simple|short))"
+    r"|\bonly\s+(?:tried|used|wrote|have|had)\s+(?:one|a\s+single|a\s+couple|a\s+basic|"
+    r"the\s+default)\b|\bso\s+far\s+only\b"
+    r"|\bjust\s+getting\s+started\b|\bnext\s+step\s+(?:is|would\s+be)\b"
+    r"|\bstraight\s+out\s+of\s+the\s+box\b|\bout[\s-]of[\s-]the[\s-]box\b"
+    r"|\bhave(?:n'?t| not)\s+(?:really\s+)?(?:got|gotten)\s+to\b"
+)
+_REPORTED_LIMIT = re.compile(
+    r"\b(?:tried|trying|spent|iterated|iterating|rewrote|rewritten|tweak\w*|tuned|"
+    r"got\s+(?:us\s+)?close|close\s+but|"
+    r"optimi[sz]ed|exhausted|maxed|plateau\w*|tops?\s+out|topped\s+out|ceiling|"
+    r"hit\s+a\s+wall|stuck|still|fails?|failing|failed|doesn'?t|does\s+not|isn'?t|"
+    r"is\s+not|aren'?t|can'?t|cannot|won'?t|couldn'?t|not\s+enough|insufficient|"
+    r"unreliable|inconsistent|drift\w*|breaks?|flaky|falls?\s+short|at\s+best|"
+    r"only\s+gets?|gets?\s+(?:us\s+)?(?:to\s+)?~?\d+\s*%|~?\d+\s*%|weeks|months|"
+    r"everything|extensively|every\s+trick|limits?|mislabel\w*|miss(?:es|ing)?|wrong|"
+    r"not\s+good|no\s+good|struggl\w*|nail|off[\s-]brand|plateaued|gave\s+up|done\s+all)\b"
+)
+
+_DATA_STEMS = ("examples", "example", "samples", "labels", "labelled", "labeled",
+               "annotations", "annotated", "dataset", "data", "rows", "pairs",
+               "records", "transcripts", "labelling", "labeling")
+_UNREVIEWED = re.compile(
+    r"\b(?:un(?:reviewed|checked|verified|vetted|labell?ed|annotated|filtered|cleaned|"
+    r"validated|curated)|noisy|messy|dirty|raw|scraped|synthetic|auto[\s-]?(?:labell?ed|"
+    r"generated|tagged)|machine[\s-]labell?ed|weak(?:ly)?[\s-]labell?ed|keyword\s+rules|"
+    r"heuristic\w*|crowd\w*|no\s+(?:quality\s+control|qa|review|one\s+(?:has\s+)?checked)|"
+    r"(?:lots|full|plenty)\s+of\s+(?:errors|mistakes|noise)|errors|mistakes|"
+    r"inconsistent\s+labels?|unknown\s+quality|quality\s+(?:is\s+)?unknown|"
+    r"haven'?t\s+(?:been\s+)?(?:checked|reviewed|verified|cleaned)|"
+    r"(?:not|never|nobody|no\s+one)\s+(?:\w+\s+){0,2}?(?:checked|reviewed|verified|"
+    r"vetted|validated|cleaned|qa'?d)|bad\s+agents|of\s+varying\s+quality|hit\s+or\s+miss)\b"
+)
+_REVIEWED = re.compile(
+    r"\b(?:reviewed|verified|vetted|approved|checked|validated|qa'?d|quality[\s-]checked|"
+    r"gold(?:en)?|signed\s+off|hand[\s-](?:labell?ed|annotated|written|curated|checked)|"
+    r"curated|audited|double[\s-]checked|spot[\s-]checked|expert[\s-]labell?ed|"
+    r"labell?ed\s+by\s+(?:our\s+)?(?:experts?|clinicians|doctors|lawyers|analysts|"
+    r"editors|specialists|the\s+\w+\s+team)|corrected|proofread|clean)\b"
+)
+_KB_IN_PLACE = re.compile(
+    r"\b(?:already|currently|now)\s+(?:\w+\s+){0,3}?(?:rag|retrieval|vector\s+(?:db|"
+    r"search|store)|knowledge\s+base|search\s+index|embeddings?\s+search|grounding|"
+    r"ground(?:ed|s)?)\b|\b(?:rag|retrieval)\s+(?:\w+\s+){0,2}?(?:handles|covers|works|"
+    r"is\s+working|takes\s+care|is\s+in\s+place|is\s+fine|already)\b|"
+    r"\bwe\s+(?:have|use|built|run)\s+(?:a\s+)?(?:rag|retrieval)\b"
+)
+
+
+@lru_cache(maxsize=4096)
+def _near(word: str, stems: tuple[str, ...]) -> bool:
+    """`word` equals a stem or is one edit away from one (for words of 5+ letters)."""
+    if word in stems:
+        return True
+    if len(word) < 5:
+        return False
+    return any(abs(len(word) - len(s)) <= 1 and _one_edit(word, s) for s in stems)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :] or (
+            i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+        )
+    return a[i:] == b[i + 1 :]
+
+
+def _normalise(text: str) -> str:
+    return text.lower().replace("’", "'").replace("‘", "'")
+
+
+def mentions_prompting(text: str) -> bool:
+    low = _normalise(text)
+    return (
+        bool(_PROMPT_PHRASES.search(low) or _INSTRUCTION_WORK.search(low))
+        or any(_near(w, _PROMPT_STEMS) for w in _WORD.findall(low))
+    )
+
+
+def prompting_polarity(clause: str) -> str | None:
+    """"not_tried", "exhausted", or None when the clause says neither."""
+    low = _normalise(clause)
+    if not mentions_prompting(low):
+        return None
+    if _NEGATED_ATTEMPT.search(low):
+        return "not_tried"
+    if _REPORTED_LIMIT.search(low):
+        return "exhausted"
+    return None
+
+
+def data_polarity(clause: str) -> str | None:
+    """"unreviewed", "reviewed", or None. Doubt wins: any sign the labels are
+    unchecked or noisy outweighs a word of approval in the same clause."""
+    low = _normalise(clause)
+    if _UNREVIEWED.search(low):
+        return "unreviewed"
+    if _REVIEWED.search(low):
+        return "reviewed"
+    return None
+
+
+def mentions_data(clause: str) -> bool:
+    return any(_near(w, _DATA_STEMS) for w in _WORD.findall(_normalise(clause)))
+
+
+def knowledge_base_in_place(clause: str) -> bool:
+    return bool(_KB_IN_PLACE.search(_normalise(clause)))

@@ -1,0 +1,195 @@
+"""Finds how many labelled examples a message talks about.
+
+Counts come in many shapes ("3,000", "2k", "1.5k", "ten thousand", "a few hundred",
+"~800", "no labelled data"). A number counts as an example count only when the
+words around it say it is data (examples, rows, labelled...), not people, time,
+money, percentages, traffic per day or model sizes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
+# Vague quantities: a representative value for each.
+_VAGUE = [
+    (r"a\s+handful(?:\s+of)?", 5),
+    (r"a\s+couple(?:\s+of)?\s+dozen", 24),
+    (r"(?:a\s+)?(?:few|several)\s+dozen", 40),
+    (r"dozens(?:\s+of)?", 40),
+    (r"a\s+dozen", 12),
+    (r"a\s+couple(?:\s+of)?\s+hundred", 200),
+    (r"a\s+few\s+hundred", 300),
+    (r"several\s+hundred", 400),
+    (r"hundreds(?:\s+of)?", 300),
+    (r"a\s+couple(?:\s+of)?\s+thousand", 2_000),
+    (r"a\s+few\s+thousand", 3_000),
+    (r"several\s+thousand", 4_000),
+    (r"thousands(?:\s+of)?", 3_000),
+    (r"tens\s+of\s+thousands(?:\s+of)?", 20_000),
+    (r"hundreds\s+of\s+thousands(?:\s+of)?", 200_000),
+    (r"half\s+a\s+million", 500_000),
+    (r"millions(?:\s+of)?", 1_000_000),
+]
+_NONE = r"(?:no|zero|none|not\s+any|don'?t\s+have\s+any|do\s+not\s+have\s+any)"
+
+# Words saying the number counts training data.
+_DATA_WORDS = (
+    r"examples?|exmaples?|examps?|samples?|pairs?|rows?|records?|labell?ed|"
+    r"lab[e]?led|annotat\w*|training|dataset|data\s*points?|datapoints?|gold|curated|"
+    r"approved|verified|vetted|reviewed|checked|validated|corrected|golden|"
+    r"demonstrations?|completions?|transcripts?|replies|responses|answers|drafts|"
+    r"conversations|dialogues|chats|tickets|emails|documents|docs|summaries|outputs|"
+    r"cases|items|instances|q&a|qa|prompts|letters|notes|reports|messages|queries|"
+    r"invoices|contracts|reviews|descriptions|articles|posts|snippets|entries|"
+    r"translations|calls|utterances|sentences|texts|forms|claims|records|ones"
+)
+# Words saying it is something else.
+_OTHER_WORDS = (
+    r"%|percent|per\s*cent|people|persons|engineers|devs|developers|employees|users|"
+    r"customers|clients|staff|agents|members|seats|days?|weeks?|months?|years?|hours?|"
+    r"hrs?|minutes?|mins?|seconds?|secs?|ms|milliseconds?|dollars?|usd|eur|euros?|"
+    r"gbp|pounds?|bucks|k\s*(?:/|a|per)\s*(?:month|year)|tokens?|gb|mb|tb|gpus?|"
+    r"params?|parameters?|b\b|languages?|times|x\b|steps|epochs?|stars?|pages?|"
+    r"words?|characters?|chars?|lines?\s+of\s+code|requests?\s+per|rps|qps|fields?|"
+    r"classes|categories|labels|buckets|queues|tags|intents|codes|products|skus|stores|countries|"
+    r"offices|teams|sites|locations|clinics|hospitals|shops|points"
+)
+_RATE = r"(?:a|per|each|every|/)\s*(?:day|week|month|year|hour|minute|second)|daily|weekly|monthly|yearly|hourly"
+
+_NUMBER = re.compile(
+    r"(?<![\w.])(?P<approx>~|≈|about\s+|around\s+|roughly\s+|approx\.?\s+|approximately\s+|"
+    r"over\s+|more\s+than\s+|under\s+|less\s+than\s+|nearly\s+|almost\s+|only\s+|just\s+)?"
+    r"(?P<num>\d{1,3}(?:[,\s]\d{3})+|\d+(?:\.\d+)?)\s*(?P<suffix>k|K|m|M)?(?![\w.])(?!\s*%)",
+)
+
+
+@dataclass(frozen=True)
+class CountMention:
+    value: int
+    start: int
+    end: int
+    evidence: int  # >0: the context says it is training data
+
+
+def _words_to_int(words: list[str]) -> int | None:
+    total, current, seen = 0, 0, False
+    for word in words:
+        if word in _UNITS:
+            current += _UNITS[word]
+            seen = True
+        elif word in _SCALES:
+            current = max(current, 1) * _SCALES[word]
+            if _SCALES[word] >= 1000:
+                total, current = total + current, 0
+            seen = True
+        elif word in {"and", "a", "-"}:
+            continue
+        else:
+            return None
+    return total + current if seen else None
+
+
+_WORD_NUMBER = re.compile(
+    r"(?<![\w-])((?:(?:%s)[\s-]+)*(?:%s)(?:[\s-]+(?:%s))*)(?![\w-])"
+    % (
+        "|".join(list(_UNITS) + list(_SCALES) + ["a", "and"]),
+        "|".join(list(_UNITS) + list(_SCALES)),
+        "|".join(list(_UNITS) + list(_SCALES)),
+    )
+)
+
+
+def _candidates(text: str) -> list[tuple[int, int, int]]:
+    """(value, start, end) for every number-like span in `text` (lower-cased)."""
+    found: list[tuple[int, int, int]] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e in taken)
+
+    for pattern, value in _VAGUE:
+        for m in re.finditer(r"(?<!\w)" + pattern + r"(?!\w)", text):
+            if free(m.start(), m.end()):
+                found.append((value, m.start(), m.end()))
+                taken.append((m.start(), m.end()))
+    for m in _NUMBER.finditer(text):
+        if not free(m.start("num"), m.end()):
+            continue
+        raw = re.sub(r"[,\s]", "", m.group("num"))
+        try:
+            number = float(raw)
+        except ValueError:  # pragma: no cover - the regex only admits digits
+            continue
+        suffix = (m.group("suffix") or "").lower()
+        number *= {"k": 1_000, "m": 1_000_000}.get(suffix, 1)
+        # "gpt-4", "llama 3", "qwen 2.5", "v2": a model or version, not a count.
+        before = text[max(0, m.start() - 12) : m.start()]
+        if re.search(r"(gpt|llama|qwen|mistral|claude|gemini|phi|v|version|-)\s*$", before):
+            continue
+        if not suffix and "." in raw:
+            continue
+        if not suffix and 1900 <= number <= 2100 and "," not in m.group("num"):
+            if re.search(r"(in|since|by|of|from|until|til|before|after)\s*$", before):
+                continue
+        found.append((int(number), m.start(), m.end()))
+        taken.append((m.start(), m.end()))
+    for m in _WORD_NUMBER.finditer(text):
+        words = re.split(r"[\s-]+", m.group(1).strip())
+        while words and words[0] in {"a", "and"}:
+            words = words[1:]
+        value = _words_to_int(words)
+        if value is not None and value > 1 and free(m.start(), m.end()):
+            found.append((value, m.start(), m.end()))
+            taken.append((m.start(), m.end()))
+    return found
+
+
+def _evidence(text: str, start: int, end: int) -> int:
+    after = text[end : end + 60]
+    before = text[max(0, start - 40) : start]
+    if re.match(r"\s*(?:" + _OTHER_WORDS + r")(?![\w])", after):
+        return -2
+    if re.match(r"\s*(?:\w+\s+){0,3}?(?:" + _RATE + r")", after):
+        return -2
+    if re.search(r"\$\s*$|€\s*$|£\s*$", before):
+        return -2
+    score = 0
+    if re.match(r"\s*(?:[\w'/-]+\s+){0,3}?(?:" + _DATA_WORDS + r")(?![\w])", after):
+        score += 2
+    if re.search(r"(?:" + _DATA_WORDS + r")\s*(?:of|:|=|-|is|are|total(?:ing)?)?\s*$", before):
+        score += 1
+    if re.search(r"(?:have|got|collected|labell?ed|annotated|gathered|own|with)\s+(?:\w+\s+)?$", before):
+        score += 1
+    return score
+
+
+def count_mentions(text: str) -> list[CountMention]:
+    """All numbers in `text` with how strongly their context says 'training data'."""
+    low = text.lower()
+    mentions = [
+        CountMention(value, start, end, _evidence(low, start, end))
+        for value, start, end in _candidates(low)
+    ]
+    for m in re.finditer(
+        _NONE + r"\s+(?:\w+\s+){0,2}?(?:" + _DATA_WORDS + r"|data)(?![\w])", low
+    ):
+        mentions.append(CountMention(0, m.start(), m.end(), 3))
+    return sorted(mentions, key=lambda c: c.start)
+
+
+def example_count(text: str) -> int | None:
+    """The labelled-example count `text` states, or None when it states none."""
+    mentions = [m for m in count_mentions(text) if m.evidence > 0]
+    if not mentions:
+        return None
+    best = max(mentions, key=lambda m: (m.evidence, m.value))
+    return best.value

