@@ -22,7 +22,7 @@ _PROMPT_STEMS = ("prompt", "prompting", "prompts", "prompted", "few-shot", "fews
 # instructions"); "it doesn't follow our instructions" is a complaint, not an attempt.
 _INSTRUCTION_WORK = re.compile(
     r"\b(?:tried|iterat\w*|rewr\w+|tweak\w*|refin\w*|spent|reword\w*|improv\w*|"
-    r"engineer\w*|optimi[sz]\w*|tun\w*|clarif\w*|restructur\w*|polish\w*|detailed|"
+    r"engineer\w*|optimi[sz]\w*|tun\w*|clarif\w*|restructur\w*|polish\w*|"
     r"haven'?t\s+\w+|never)\b[^.!?]{0,40}\binstructions?\b"
 )
 _PROMPT_PHRASES = re.compile(
@@ -33,7 +33,8 @@ _PROMPT_PHRASES = re.compile(
 _NEGATED_ATTEMPT = re.compile(
     r"\b(?:haven'?t|have\s+not|hasn'?t|has\s+not|didn'?t|did\s+not|never|not\s+yet|"
     r"no\s+one\s+has|nobody\s+has|hardly|barely|not\s+really|not\s+much|not\s+properly)\b"
-    r"(?:\s+\w+){0,4}?\s+(?:tr(?:y|ied)|work(?:ed)?|touch(?:ed)?|done|do|iterat\w*|"
+    r"(?:\s+\w+){0,4}?\s+(?:tr(?:y|ied)|work(?:ed)?\s+(?:on|at|with|through)|"
+    r"touch(?:ed)?|done|do|iterat\w*|"
     r"experiment\w*|test(?:ed)?|look(?:ed)?|spent|invest\w*|play(?:ed)?|tun\w*|"
     r"optimi[sz]\w*|engineer\w*|explor\w*|bother\w*|put|got\s+(?:round|around)|started)"
     r"|\b(?:haven'?t|have\s+not|didn'?t|did\s+not|never)\b[^.!?]{0,40}\byet\b"
@@ -42,6 +43,10 @@ _NEGATED_ATTEMPT = re.compile(
     r"|\b(?:first|rough|initial|quick|basic|default|naive|one[\s-]line|single[\s-]line|"
     r"simple|stock|generic)\s+(?:draft\s+)?(?:prompt|system\s+prompt|instructions?)\b"
     r"|\b(?:just|only)\s+(?:started|begun|getting\s+started|a\s+(?:basic|simple|short))"
+    r"|\b(?:one|single|a)[\s-](?:sentence|liner|line)\b"
+    r"|\bonly\s+(?:tried|used|wrote|added|did)\b[^.!?]{0,60}\bonce\b"
+    r"|\b(?:just|only)\s+(?:\w+\s+){0,3}?(?:have|has|using|use)\b[^.!?]{0,60}\bas\s+(?:the|our)\s+"
+    r"(?:system\s+)?prompt\b"
     r"|\bonly\s+(?:tried|used|wrote|have|had)\s+(?:one|a\s+single|a\s+couple|a\s+basic|"
     r"the\s+default)\b|\bso\s+far\s+only\b"
     r"|\bjust\s+getting\s+started\b|\bnext\s+step\s+(?:is|would\s+be)\b"
@@ -50,14 +55,20 @@ _NEGATED_ATTEMPT = re.compile(
 )
 _REPORTED_LIMIT = re.compile(
     r"\b(?:tried|trying|spent|iterated|iterating|rewrote|rewritten|tweak\w*|tuned|"
-    r"got\s+(?:us\s+)?close|close\s+but|"
+    r"got\s+(?:us\s+)?close|close\s+but|(?:get|got|gotten)\s+us\s+(?:there|far)|"
     r"optimi[sz]ed|exhausted|maxed|plateau\w*|tops?\s+out|topped\s+out|ceiling|"
     r"hit\s+a\s+wall|stuck|still|fails?|failing|failed|doesn'?t|does\s+not|isn'?t|"
+    r"didn'?t|did\s+not|doesnt|didnt|isnt|cant|wont|hasn'?t|has\s+not|hasnt|"
+    r"wasn'?t|was\s+not|wasnt|weren'?t|were\s+not|"
+    r"haven'?t\s+(?:been|achieved|managed|helped|fixed|worked|solved)|"
+    r"did|used|added|wrote|the\s+works|all\s+of\s+it|"
     r"is\s+not|aren'?t|can'?t|cannot|won'?t|couldn'?t|not\s+enough|insufficient|"
     r"unreliable|inconsistent|drift\w*|breaks?|flaky|falls?\s+short|at\s+best|"
-    r"only\s+gets?|gets?\s+(?:us\s+)?(?:to\s+)?~?\d+\s*%|~?\d+\s*%|weeks|months|"
+    r"only\s+gets?|weeks|months|"
     r"everything|extensively|every\s+trick|limits?|mislabel\w*|miss(?:es|ing)?|wrong|"
-    r"not\s+good|no\s+good|struggl\w*|nail|off[\s-]brand|plateaued|gave\s+up|done\s+all)\b"
+    r"not\s+good|no\s+good|struggl\w*|nail|off[\s-]brand|plateaued|gave\s+up|done\s+all|"
+    r"no\s+matter\s+(?:how|what)|slips?|slipp\w*|keeps?\s+\w+ing|meh|bland|sort\s+of|"
+    r"kind\s+of|mostly|almost|not\s+quite)\b|\d+\s*%|\bone\s+(?:time\s+)?in\s+\w+\b"
 )
 
 _DATA_STEMS = ("examples", "example", "samples", "labels", "labelled", "labeled",
@@ -72,11 +83,20 @@ _UNREVIEWED = re.compile(
     r"inconsistent\s+labels?|unknown\s+quality|quality\s+(?:is\s+)?unknown|"
     r"haven'?t\s+(?:been\s+)?(?:checked|reviewed|verified|cleaned)|"
     r"(?:not|never|nobody|no\s+one)\s+(?:\w+\s+){0,2}?(?:checked|reviewed|verified|"
-    r"vetted|validated|cleaned|qa'?d)|bad\s+agents|of\s+varying\s+quality|hit\s+or\s+miss)\b"
+    r"vetted|validated|cleaned|qa'?d|audited)|bad\s+agents|of\s+varying\s+quality|"
+    r"(?:nobody|no\s+one)'?s?\s+(?:\w+\s+){0,2}?(?:checked|reviewed|verified|looked|audited)|"
+    r"(?:haven'?t|have\s+not|havent|didn'?t)\s+(?:\w+\s+){0,2}?(?:looked\s+at|checked|reviewed|"
+    r"verified|audited|cleaned|validated|gone\s+through)|"
+    r"hit\s+(?:or|and)\s+miss|(?:nobody|no\s+one|not\s+sure|don'?t|do\s+not)\s+(?:\w+\s+){0,3}?"
+    r"(?:knows?|sure)\s+(?:how|if|whether)\s+(?:\w+\s+){0,2}?(?:accurate|good|correct|reliable)|"
+    r"(?:unknown|unclear|questionable)\s+(?:accuracy|quality)|not\s+sure\s+about\s+(?:\w+\s+)?"
+    r"(?:data\s+)?quality|"
+    r"(?:labels?|annotations?|tags|data)\b[^.!?]{0,60}\b(?:inconsistent|unreliable|noisy|"
+    r"wrong|questionable|sketchy|garbage|messy|whatever))\b"
 )
 _REVIEWED = re.compile(
     r"\b(?:reviewed|verified|vetted|approved|checked|validated|qa'?d|quality[\s-]checked|"
-    r"gold(?:en)?|signed\s+off|hand[\s-](?:labell?ed|annotated|written|curated|checked)|"
+    r"gold(?:en)?|signed\s+off|quality[\s-]controll?ed|subbed|sub-edited|hand[\s-](?:labell?ed|annotated|written|curated|checked)|"
     r"curated|audited|double[\s-]checked|spot[\s-]checked|expert[\s-]labell?ed|"
     r"labell?ed\s+by\s+(?:our\s+)?(?:experts?|clinicians|doctors|lawyers|analysts|"
     r"editors|specialists|the\s+\w+\s+team)|corrected|proofread|clean)\b"
@@ -154,3 +174,17 @@ def mentions_data(clause: str) -> bool:
 
 def knowledge_base_in_place(clause: str) -> bool:
     return bool(_KB_IN_PLACE.search(_normalise(clause)))
+
+
+_GOAL_NEGATION = re.compile(
+    r"\b(?:don'?t|do\s+not|doesn'?t|does\s+not|isn'?t|is\s+not|aren'?t|are\s+not|not|"
+    r"no|never|nothing)\b[^.!?]{0,40}?\b(?:need|care|want|matter\w*|issue|problem|"
+    r"concern|important|bother\w*|priority|worr\w*)\b"
+    r"|\b(?:already|is|are)\s+(?:fine|ok|okay|good|great|solved|handled)\b"
+    r"|\b(?:fine|happy|ok|okay|good|content)\s+with\b"
+)
+
+
+def negates_goal(clause: str) -> bool:
+    """The clause rules a goal out ("we don't care about tone", "latency is fine")."""
+    return bool(_GOAL_NEGATION.search(_normalise(clause)))

@@ -133,7 +133,8 @@ def _candidates(text: str) -> list[tuple[int, int, int]]:
         number *= {"k": 1_000, "m": 1_000_000}.get(suffix, 1)
         # "gpt-4", "llama 3", "qwen 2.5", "v2": a model or version, not a count.
         before = text[max(0, m.start() - 12) : m.start()]
-        if re.search(r"(gpt|llama|qwen|mistral|claude|gemini|phi|v|version|-)\s*$", before):
+        if re.search(r"(?:gpt|llama|qwen|mistral|claude|gemini|phi)[\s-]*$|\b(?:v|version\s*)$|"
+                     r"\w-$", before):
             continue
         if not suffix and "." in raw:
             continue
@@ -142,7 +143,7 @@ def _candidates(text: str) -> list[tuple[int, int, int]]:
                 continue
         found.append((int(number), m.start(), m.end()))
         taken.append((m.start(), m.end()))
-    for m in _WORD_NUMBER.finditer(text):
+    for m in _WORD_NUMBER.finditer(re.sub(r"-ish\b", "    ", text)):
         words = re.split(r"[\s-]+", m.group(1).strip())
         while words and words[0] in {"a", "and"}:
             words = words[1:]
@@ -153,9 +154,18 @@ def _candidates(text: str) -> list[tuple[int, int, int]]:
     return found
 
 
+_LABEL_VERB = r"(?:labell?ed|annotated|tagged|coded|scored|graded|reviewed|verified|approved|checked)"
+_POSSESSION = (
+    r"(?:have|has|had|got|own|collected|gathered|found|saved|kept|wrote|written|"
+    r"(?:archive|corpus|set|library|backlog|history|collection|bank|pile)\s+of)"
+)
+
+
 def _evidence(text: str, start: int, end: int) -> int:
     after = text[end : end + 60]
     before = text[max(0, start - 40) : start]
+    if re.search(_LABEL_VERB + r"\s+(?:about\s+|around\s+|roughly\s+|~)?$", before):
+        return 3  # "our intern labelled 90 products"
     if re.match(r"\s*(?:" + _OTHER_WORDS + r")(?![\w])", after):
         return -2
     if re.match(r"\s*(?:\w+\s+){0,3}?(?:" + _RATE + r")", after):
@@ -163,11 +173,13 @@ def _evidence(text: str, start: int, end: int) -> int:
     if re.search(r"\$\s*$|€\s*$|£\s*$", before):
         return -2
     score = 0
-    if re.match(r"\s*(?:[\w'/-]+\s+){0,3}?(?:" + _DATA_WORDS + r")(?![\w])", after):
+    if re.match(r"\s*(?:\w+\s+){0,2}?(?:in\s+)?(?:total|overall|altogether|all\s+told)\b", after):
+        score += 3  # "so ~1.5k total" restates the count that matters
+    if re.match(r"\s*(?:[\w'/]+[\s-]+){0,3}?(?:" + _DATA_WORDS + r")(?![\w])", after):
         score += 2
     if re.search(r"(?:" + _DATA_WORDS + r")\s*(?:of|:|=|-|is|are|total(?:ing)?)?\s*$", before):
         score += 1
-    if re.search(r"(?:have|got|collected|labell?ed|annotated|gathered|own|with)\s+(?:\w+\s+)?$", before):
+    if re.search(_POSSESSION + r"\s+(?:\w+\s+)?$", before):
         score += 1
     return score
 

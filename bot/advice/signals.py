@@ -117,15 +117,27 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _turn_evidence(scores: np.ndarray) -> dict[str, float]:
+def _describes_data(unit: str) -> bool:
+    return cues.data_polarity(unit) is not None and (
+        cues.mentions_data(unit) or example_count(unit) is not None
+        or len(unit.split()) <= 8
+    )
+
+
+def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]:
     """Per class, its best lead over `neutral` among the turn's clauses where it is
     its family's top class. Each family (goal, prompting, data, kb) competes only
     with `neutral`, so one clause can carry a goal and a piece of evidence at once
     ("prompting can't capture our house style")."""
     neutral = CLASSES.index(NEUTRAL)
     best: dict[str, float] = {}
-    for row in scores:
-        for members in FAMILIES.values():
+    for unit, row in zip(units, scores, strict=True):
+        # A clause that rules a goal out, or that only describes the data ("nobody
+        # knows how accurate the labels are"), says nothing about the goal.
+        no_goal = cues.negates_goal(unit) or _describes_data(unit)
+        for family, members in FAMILIES.items():
+            if family == "goal" and no_goal:
+                continue
             cols = [CLASSES.index(m) for m in members]
             j = max(cols, key=lambda c: row[c])
             lead = float(row[j] - row[neutral])
@@ -134,14 +146,19 @@ def _turn_evidence(scores: np.ndarray) -> dict[str, float]:
     return best
 
 
+_PRONOUN = re.compile(r"\b(?:they|they'?re|them|these|those|it'?s\s+all|all\s+of\s+them)\b",
+                      re.IGNORECASE)
+
+
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
-def _turn_cues(turn: str) -> tuple[str | None, str | None, bool]:
+def _turn_cues(turn: str, data_known: bool) -> tuple[str | None, str | None, bool]:
     """(prompting, data quality, kb in place) read from the grammar of the turn's
     sentences; within a turn "not tried" beats "exhausted" (something is left to
-    try) and "unreviewed" beats "reviewed"."""
+    try) and "unreviewed" beats "reviewed". Once a count is known, a later "they're
+    unreviewed" refers to those examples."""
     prompting: set[str] = set()
     quality: set[str] = set()
     kb = False
@@ -152,7 +169,8 @@ def _turn_cues(turn: str) -> tuple[str | None, str | None, bool]:
             polarity = cues.prompting_polarity(part)
             if polarity:
                 prompting.add(polarity)
-        if cues.mentions_data(sentence) or example_count(sentence) is not None:
+        refers_back = data_known and bool(_PRONOUN.search(sentence))
+        if refers_back or cues.mentions_data(sentence) or example_count(sentence) is not None:
             polarity = cues.data_polarity(sentence)
             if polarity:
                 quality.add(polarity)
@@ -172,13 +190,16 @@ def extract_signals(turns: Sequence[str], encode: Encode, index: ExemplarIndex) 
     scores = index.class_scores(encode(flat)) if flat else np.zeros((0, len(CLASSES)))
     offset = 0
     for turn, units in zip(turns, per_turn, strict=True):
-        evidence = _turn_evidence(scores[offset : offset + len(units)])
+        evidence = _turn_evidence(units, scores[offset : offset + len(units)])
         offset += len(units)
         for goal in Goal:
             if goal.value in evidence:
                 signals.goals[goal.value] = max(signals.goals.get(goal.value, 0.0),
                                                 evidence[goal.value])
-        prompting, quality, kb = _turn_cues(turn)
+        count = example_count(turn)
+        if count is not None:
+            signals.examples = count
+        prompting, quality, kb = _turn_cues(turn, signals.examples is not None)
         signals.prompting = prompting or _pick(evidence, {
             "prompting_exhausted": "exhausted", "prompting_not_tried": "not_tried"},
             signals.prompting, STRONG)
@@ -187,9 +208,6 @@ def extract_signals(turns: Sequence[str], encode: Encode, index: ExemplarIndex) 
             signals.data_quality, STRONG)
         if kb or evidence.get("kb_in_place", 0.0) >= STRONG:
             signals.knowledge_base = "in_place"
-        count = example_count(turn)
-        if count is not None:
-            signals.examples = count
         signals.mentions_openai |= bool(_OPENAI.search(turn))
         signals.mentions_open_models |= bool(_OPEN_MODELS.search(turn))
     return signals

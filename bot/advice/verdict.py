@@ -12,6 +12,8 @@ from bot.advice.framework import GOALS, Goal, Rule, Verdict
 from bot.advice.signals import Signals
 
 GOAL_MIN = 0.04  # a goal leading `neutral` by less than this is too weak to act on
+KNOWLEDGE_MARGIN = 0.04  # lead a knowledge goal needs over a behaviour goal
+INSTRUCTION_MARGIN = -0.02  # instruction-following wins near-ties
 KNOWLEDGE_GOALS = {Goal.KNOW_DOCUMENTS, Goal.RECENT_KNOWLEDGE, Goal.FACTUAL_ACCURACY}
 
 HEADLINES = {
@@ -56,15 +58,22 @@ def _active_goals(signals: Signals) -> dict[Goal, float]:
 
 
 def _primary_goal(goals: dict[Goal, float]) -> Goal | None:
+    """The goal the verdict turns on. A knowledge goal must clearly beat a
+    behaviour goal (talk of "our letters" or "our reports" brushes against it in
+    many behaviour requests); an instruction-following goal wins ties, since the
+    guidance sends it back to prompting."""
     if not goals:
         return None
     anti = {g: s for g, s in goals.items() if not GOALS[g].fine_tuning_helps}
     helps = {g: s for g, s in goals.items() if GOALS[g].fine_tuning_helps}
-    best_anti = max(anti, key=anti.__getitem__) if anti else None
     best_help = max(helps, key=helps.__getitem__) if helps else None
-    if best_anti and (best_help is None or anti[best_anti] >= helps[best_help] - 0.02):
+    if not anti:
+        return best_help
+    best_anti = max(anti, key=anti.__getitem__)
+    if best_help is None:
         return best_anti
-    return best_help
+    margin = KNOWLEDGE_MARGIN if best_anti in KNOWLEDGE_GOALS else INSTRUCTION_MARGIN
+    return best_anti if anti[best_anti] >= helps[best_help] + margin else best_help
 
 
 def _data_rule(signals: Signals) -> Rule:
@@ -94,6 +103,12 @@ def decide(signals: Signals, today: dt.date, question: str = "") -> Decision:
     too_few = n is not None and n < fw.MIN_EXAMPLES
     openai_rules = fw.openai_status(today) if signals.mentions_openai else []
 
+    if goal is None and signals.prompting == "not_tried":
+        return Decision(
+            Verdict.PROMPT, HEADLINES[Verdict.PROMPT], None,
+            [fw.PROMPT_FIRST, fw.EXHAUSTING_PROMPTING, fw.FOUR_CASES, *openai_rules],
+            [ASK_GOAL, ASK_PROMPTING],
+        )
     if goal is None:
         return Decision(
             Verdict.UNCLEAR, HEADLINES[Verdict.UNCLEAR], None,

@@ -1,0 +1,76 @@
+"""The verdict engine end to end (real embedding model) on questions it was not
+built from. The dev scenarios must all pass; the held-out sets were written by
+people who never saw the engine, so their floors are measured accuracy minus noise
+(see docs/verdict-engine.md for the numbers and how they were measured)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.advice.signals import ExemplarIndex, extract_signals
+from bot.advice.verdict import decide
+from bot.rag.embeddings import MiniLMEmbedder
+from tests.conftest import TODAY
+
+DATA = Path(__file__).parent / "data"
+DEV = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "scenarios_dev.jsonl"
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _verdict(turns: list[str], embedder: MiniLMEmbedder, index: ExemplarIndex) -> str:
+    return decide(extract_signals(turns, embedder.encode, index), TODAY, turns[-1]).verdict.value
+
+
+def _accuracy(path: Path, embedder: MiniLMEmbedder, index: ExemplarIndex) -> float:
+    rows = _rows(path)
+    right = sum(_verdict([r["q"]], embedder, index) == r["verdict"] for r in rows)
+    return right / len(rows)
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="shared/ reference scenarios not present")
+def test_every_dev_scenario(embedder: MiniLMEmbedder, exemplar_index: ExemplarIndex) -> None:
+    wrong = [(r["id"], _verdict([r["q"]], embedder, exemplar_index), r["verdict"])
+             for r in _rows(DEV)
+             if _verdict([r["q"]], embedder, exemplar_index) != r["verdict"]]
+    assert not wrong
+
+
+@pytest.mark.parametrize(
+    ("name", "floor"),
+    [
+        ("paraphrases.jsonl", 0.90),
+        ("heldout_questions.jsonl", 0.90),
+        ("heldout_questions_b.jsonl", 0.82),
+        ("heldout_questions_c.jsonl", 0.80),
+    ],
+)
+def test_held_out_accuracy(name: str, floor: float, embedder: MiniLMEmbedder,
+                           exemplar_index: ExemplarIndex) -> None:
+    assert _accuracy(DATA / name, embedder, exemplar_index) >= floor
+
+
+def test_conversation_memory(embedder: MiniLMEmbedder, exemplar_index: ExemplarIndex) -> None:
+    threads = _rows(DATA / "heldout_conversations.jsonl")
+    total = right = 0
+    for thread in threads:
+        for n, want in enumerate(thread["verdicts"], 1):
+            total += 1
+            right += _verdict(thread["turns"][:n], embedder, exemplar_index) == want
+    assert right / total >= 0.85
+
+
+def test_more_data_in_a_later_turn_changes_the_verdict(
+    embedder: MiniLMEmbedder, exemplar_index: ExemplarIndex
+) -> None:
+    first = "We need consistent JSON from the model and prompting has hit its limit."
+    assert _verdict([first], embedder, exemplar_index) == "unclear"
+    assert _verdict([first, "we have 2,000 checked examples"], embedder,
+                    exemplar_index) == "fine_tune"
+    assert _verdict([first, "only about 80 examples so far"], embedder,
+                    exemplar_index) == "collect_data"

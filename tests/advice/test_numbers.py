@@ -1,0 +1,52 @@
+import pytest
+
+from bot.advice.numbers import example_count
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("we have 3,000 verified examples", 3000),
+        ("about 2k checked examples", 2000),
+        ("1.5k QA pairs, reviewed", 1500),
+        ("roughly 120 approved drafts", 120),
+        ("a few hundred labelled pairs", 300),
+        ("a couple dozen examples so far", 24),
+        ("about ten thousand rows of annotated data", 10000),
+        ("twenty-five hundred replies written by the team", 2500),
+        ("~800 samples", 800),
+        ("over 5000 gold-labelled examples", 5000),
+        ("our intern labelled 90 products", 90),
+        ("3,000 copywriter-approved blurbs", 3000),
+        ("we have eighty-ish labelled ones", 80),
+        ("We'd tune on our chat logs - ~50k conversations - raw", 50000),
+        ("we have no labelled data yet", 0),
+        ("in 2024 we collected 3000 examples", 3000),
+        ("north of 12k rows", 12000),
+    ],
+)
+def test_counts_in_many_shapes(text: str, expected: int) -> None:
+    assert example_count(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we get 2k tickets a day",
+        "team of 5 engineers, using gpt-4o",
+        "our 12k users love it",
+        "prompting fails on 5% of inputs",
+        "latency is 300 ms",
+        "we spend $4,000 a month on the API",
+        "classify into 30 labels",
+        "we moved to llama 3 and qwen 2.5 last year",
+        "should we fine-tune?",
+    ],
+)
+def test_numbers_that_are_not_example_counts(text: str) -> None:
+    assert example_count(text) is None
+
+
+def test_stated_examples_win_over_other_numbers() -> None:
+    text = "Team of 12, 40 intents, 5% error rate; we have 1,200 labelled utterances."
+    assert example_count(text) == 1200

@@ -1,0 +1,62 @@
+"""Shared fixtures: the real embedding model, real embedded Chroma, a warm data dir."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.advice.exemplars import build_index
+from bot.advice.signals import ExemplarIndex
+from bot.config import Settings, get_settings
+from bot.rag.embeddings import MiniLMEmbedder
+from bot.wiring import Services, build_services
+
+TODAY = dt.date(2026, 11, 28)
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def embedder() -> MiniLMEmbedder:
+    return MiniLMEmbedder()
+
+
+@pytest.fixture(scope="session")
+def exemplar_index(embedder: MiniLMEmbedder, tmp_path_factory: pytest.TempPathFactory) -> ExemplarIndex:
+    return build_index(embedder.encode, embedder.model_name, tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def warm_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir whose embedded store already holds the bundled knowledge."""
+    data_dir = tmp_path_factory.mktemp("warm-data")
+    services = build_services(Settings(FT_DATA_DIR=data_dir, FT_TODAY=TODAY))
+    services.advisor.answer(["warm-up question about fine-tuning"])
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def services(warm_data_dir: Path) -> Services:
+    """Offline services over the warm store (no OpenAI, no network)."""
+    return build_services(Settings(FT_DATA_DIR=warm_data_dir, FT_TODAY=TODAY))
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """An environment with no OpenAI/Chroma settings and a fresh data dir."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST", "CHROMA_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FT_TODAY", TODAY.isoformat())
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
