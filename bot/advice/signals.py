@@ -35,7 +35,7 @@ EVIDENCE_CLASSES = (
 NEUTRAL = "neutral"
 CLASSES: tuple[str, ...] = tuple(g.value for g in Goal) + EVIDENCE_CLASSES + (NEUTRAL,)
 
-TOP_K = 3  # neighbours averaged per class
+TOP_K = 4  # neighbours averaged per class
 MIN_SCORE = 0.30  # below this a clause says nothing we can use
 STRONG = 0.25  # lead over neutral for embedding evidence on prompting/data/kb,
 # used only when the grammar of the turn says nothing

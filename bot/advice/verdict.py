@@ -11,7 +11,7 @@ from bot.advice import framework as fw
 from bot.advice.framework import GOALS, Goal, Rule, Verdict
 from bot.advice.signals import Signals
 
-GOAL_MIN = 0.04  # a goal leading `neutral` by less than this is too weak to act on
+GOAL_MIN = 0.02  # a goal leading `neutral` by less than this is too weak to act on
 KNOWLEDGE_MARGIN = 0.04  # lead a knowledge goal needs over a behaviour goal
 INSTRUCTION_MARGIN = -0.02  # instruction-following wins near-ties
 KNOWLEDGE_GOALS = {Goal.KNOW_DOCUMENTS, Goal.RECENT_KNOWLEDGE, Goal.FACTUAL_ACCURACY}
