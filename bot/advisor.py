@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from bot.advice.answer import Answer, OfflineWriter, Writer, build_answer, gather_evidence
-from bot.advice.signals import Encode, ExemplarIndex, extract_signals
+from bot.advice.signals import EncodeUnits, ExemplarIndex, extract_signals
 from bot.advice.verdict import decide
 from bot.inputs import clean_question
 from bot.rag.retrieve import Retriever
@@ -18,14 +18,14 @@ log = logging.getLogger(__name__)
 class Advisor:
     def __init__(
         self,
-        encode: Encode,
+        encode_units: EncodeUnits,
         index: ExemplarIndex,
         retriever: Retriever,
         writer: Writer,
         today: Callable[[], dt.date],
         top_k: int = 4,
     ) -> None:
-        self._encode = encode
+        self._encode_units = encode_units
         self._index = index
         self._retriever = retriever
         self._writer = writer
@@ -36,9 +36,10 @@ class Advisor:
     def answer(self, conversation: Sequence[str]) -> Answer:
         """Answer the last user turn, using every earlier turn as context."""
         turns = [clean_question(turn) for turn in conversation]
-        signals = extract_signals(turns, self._encode, self._index)
+        signals = extract_signals(turns, self._encode_units, self._index)
         decision = decide(signals, self._today(), turns[-1])
-        query_vector = self._encode([turns[-1]])[0]
+        # The whole last turn, from the token states already computed for its clauses.
+        query_vector = self._encode_units(turns[-1], [turns[-1]])[0]
         cited = self._retriever.sections([r.citation for r in decision.reasons], query_vector)
         retrieved = self._retriever.search(query_vector, self._top_k)
         evidence = gather_evidence(decision, cited, retrieved)

@@ -58,7 +58,7 @@ class Services:
     @cached_property
     def advisor(self) -> Advisor:
         return Advisor(
-            encode=self.embedder.encode,
+            encode_units=self.embedder.encode_units,
             index=self.exemplar_index,
             retriever=self.retriever,
             writer=self.writer,

@@ -25,7 +25,9 @@ def embedder() -> MiniLMEmbedder:
 
 
 @pytest.fixture(scope="session")
-def exemplar_index(embedder: MiniLMEmbedder, tmp_path_factory: pytest.TempPathFactory) -> ExemplarIndex:
+def exemplar_index(
+    embedder: MiniLMEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> ExemplarIndex:
     return build_index(embedder.encode, embedder.model_name, tmp_path_factory.mktemp("cache"))
 
 

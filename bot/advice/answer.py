@@ -119,7 +119,15 @@ class OfflineWriter:
     """Composes the answer from the reasons and their cited passages. No LLM."""
 
     def write(self, conversation: Sequence[str], evidence: Evidence) -> str:
-        paragraphs = [f"{rule.text} [{n}]" for rule, n in evidence.reasons]
+        # Consecutive statements backed by the same source share a paragraph.
+        paragraphs: list[str] = []
+        previous = 0
+        for rule, n in evidence.reasons:
+            if n == previous:
+                paragraphs[-1] = f"{paragraphs[-1][: -len(f' [{n}]')]} {rule.text} [{n}]"
+            else:
+                paragraphs.append(f"{rule.text} [{n}]")
+            previous = n
         if evidence.related:
             refs = ", ".join(
                 f"{evidence.sources[n - 1].section} [{n}]" for n in evidence.related

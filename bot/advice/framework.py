@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Citation:
     section: str
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     FINE_TUNE = "fine_tune"
     RAG = "rag"
     PROMPT = "prompt"
@@ -26,7 +26,7 @@ class Verdict(str, Enum):
     UNCLEAR = "unclear"
 
 
-class Goal(str, Enum):
+class Goal(StrEnum):
     OUTPUT_FORMAT = "output_format"
     TONE_STYLE = "tone_style"
     TASK_SPECIALISATION = "task_specialisation"

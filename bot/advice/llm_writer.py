@@ -66,7 +66,7 @@ class LLMWriter:
             model=settings.llm_model,
             base_url=settings.openai_base_url,
             # A local OpenAI-compatible server usually needs no key, but the client does.
-            api_key=key or "not-needed",  # type: ignore[arg-type]
+            api_key=key or "not-needed",
             timeout=settings.llm_timeout_s,
             max_retries=2,
             temperature=0.2,

@@ -63,7 +63,10 @@ _OTHER_WORDS = (
     r"classes|categories|labels|buckets|queues|tags|intents|codes|products|skus|stores|countries|"
     r"offices|teams|sites|locations|clinics|hospitals|shops|points"
 )
-_RATE = r"(?:a|per|each|every|/)\s*(?:day|week|month|year|hour|minute|second)|daily|weekly|monthly|yearly|hourly"
+_RATE = (
+    r"(?:a|per|each|every|/)\s*(?:day|week|month|year|hour|minute|second)|"
+    r"daily|weekly|monthly|yearly|hourly"
+)
 
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<approx>~|≈|about\s+|around\s+|roughly\s+|approx\.?\s+|approximately\s+|"
@@ -99,8 +102,7 @@ def _words_to_int(words: list[str]) -> int | None:
 
 
 _WORD_NUMBER = re.compile(
-    r"(?<![\w-])((?:(?:%s)[\s-]+)*(?:%s)(?:[\s-]+(?:%s))*)(?![\w-])"
-    % (
+    r"(?<![\w-])((?:(?:{})[\s-]+)*(?:{})(?:[\s-]+(?:{}))*)(?![\w-])".format(
         "|".join(list(_UNITS) + list(_SCALES) + ["a", "and"]),
         "|".join(list(_UNITS) + list(_SCALES)),
         "|".join(list(_UNITS) + list(_SCALES)),
@@ -138,23 +140,25 @@ def _candidates(text: str) -> list[tuple[int, int, int]]:
             continue
         if not suffix and "." in raw:
             continue
-        if not suffix and 1900 <= number <= 2100 and "," not in m.group("num"):
-            if re.search(r"(in|since|by|of|from|until|til|before|after)\s*$", before):
-                continue
+        year_like = not suffix and 1900 <= number <= 2100 and "," not in m.group("num")
+        if year_like and re.search(r"(in|since|by|of|from|until|til|before|after)\s*$", before):
+            continue
         found.append((int(number), m.start(), m.end()))
         taken.append((m.start(), m.end()))
     for m in _WORD_NUMBER.finditer(re.sub(r"-ish\b", "    ", text)):
         words = re.split(r"[\s-]+", m.group(1).strip())
         while words and words[0] in {"a", "and"}:
             words = words[1:]
-        value = _words_to_int(words)
-        if value is not None and value > 1 and free(m.start(), m.end()):
-            found.append((value, m.start(), m.end()))
+        parsed = _words_to_int(words)
+        if parsed is not None and parsed > 1 and free(m.start(), m.end()):
+            found.append((parsed, m.start(), m.end()))
             taken.append((m.start(), m.end()))
     return found
 
 
-_LABEL_VERB = r"(?:labell?ed|annotated|tagged|coded|scored|graded|reviewed|verified|approved|checked)"
+_LABEL_VERB = (
+    r"(?:labell?ed|annotated|tagged|coded|scored|graded|reviewed|verified|approved|checked)"
+)
 _POSSESSION = (
     r"(?:have|has|had|got|own|collected|gathered|found|saved|kept|wrote|written|"
     r"(?:archive|corpus|set|library|backlog|history|collection|bank|pile)\s+of)"

@@ -6,8 +6,8 @@ finds the goal and the evidence (prompting tried? knowledge base in place? data
 reviewed?) by meaning rather than by keywords, so unseen phrasings, typos and long
 narratives still land. Counts come from `numbers.example_count`.
 
-Pure: the caller passes an `encode` function (text -> unit vectors) and the
-`ExemplarIndex`; nothing here touches disk or network.
+Pure: the caller passes an `encode_units` function (text and its clauses -> clause
+vectors) and the `ExemplarIndex`; nothing here touches disk or network.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from bot.advice import cues
 from bot.advice.framework import Goal
 from bot.advice.numbers import example_count
 
-Encode = Callable[[list[str]], np.ndarray]
+# (text, substrings of it) -> one unit vector per substring
+EncodeUnits = Callable[[str, list[str]], np.ndarray]
 
 EVIDENCE_CLASSES = (
     "prompting_exhausted",
@@ -182,16 +183,16 @@ def _turn_cues(turn: str, data_known: bool) -> tuple[str | None, str | None, boo
     )
 
 
-def extract_signals(turns: Sequence[str], encode: Encode, index: ExemplarIndex) -> Signals:
+def extract_signals(
+    turns: Sequence[str], encode_units: EncodeUnits, index: ExemplarIndex
+) -> Signals:
     """Signals from the user's turns, oldest first; later turns update earlier ones."""
     signals = Signals()
-    per_turn = [clauses(turn) for turn in turns]
-    flat = [c for units in per_turn for c in units]
-    scores = index.class_scores(encode(flat)) if flat else np.zeros((0, len(CLASSES)))
-    offset = 0
-    for turn, units in zip(turns, per_turn, strict=True):
-        evidence = _turn_evidence(units, scores[offset : offset + len(units)])
-        offset += len(units)
+    for turn in turns:
+        units = clauses(turn)
+        scores = index.class_scores(encode_units(turn, units)) if units else np.zeros(
+            (0, len(CLASSES)))
+        evidence = _turn_evidence(units, scores)
         for goal in Goal:
             if goal.value in evidence:
                 signals.goals[goal.value] = max(signals.goals.get(goal.value, 0.0),

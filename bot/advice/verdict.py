@@ -36,7 +36,10 @@ ASK_COUNT = "How many labelled examples of the exact input → output you want d
 ASK_REVIEW = "Who checked those examples for correctness?"
 ASK_HELD_OUT = "Can you keep about 10% of the examples aside as a held-out test set?"
 ASK_DOCS = "Where do the documents live, and how often do they change?"
-ASK_ROUTE = "Would you run LoRA on an open model (Llama 3, Mistral, Qwen 2) on your own GPUs or a rented A100?"
+ASK_ROUTE = (
+    "Would you run LoRA on an open model (Llama 3, Mistral, Qwen 2) on your own GPUs or a "
+    "rented A100?"
+)
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ def decide(signals: Signals, today: dt.date, question: str = "") -> Decision:
         if signals.data_quality != "reviewed":
             follow.append(ASK_REVIEW)
         return Decision(Verdict.COLLECT_DATA, HEADLINES[Verdict.COLLECT_DATA], goal,
-                        reasons, follow + [ASK_HELD_OUT])
+                        reasons, [*follow, ASK_HELD_OUT])
     if enough:
         reasons = [goal_rule]
         follow = []

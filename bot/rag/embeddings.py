@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers
 BATCH_SIZE = 32
+STATES_CACHE = 64  # texts whose token states are kept (FIFO)
 _LAYER_NORM_EPS = 1e-12
 
 
@@ -44,11 +46,24 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarr
     return (x - mean) / np.sqrt(var + _LAYER_NORM_EPS) * weight + bias
 
 
-def _gelu(x: np.ndarray) -> np.ndarray:
-    """Exact (erf) GELU, as BERT uses."""
-    from scipy.special import erf
+def _erf_small(x: np.ndarray) -> np.ndarray:
+    """erf, |error| < 1.5e-7 (Abramowitz & Stegun 7.1.26): no SciPy import needed."""
+    z = np.abs(x)
+    t = 1.0 / (1.0 + np.float32(0.3275911) * z)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (
+        -1.453152027 + t * 1.061405429))))
+    return np.sign(x) * (1.0 - poly * np.exp(-z * z))
 
-    return 0.5 * x * (1.0 + erf(x * np.float32(1.0 / math.sqrt(2.0))))
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """Exact (erf) GELU, as BERT uses. Large batches use SciPy's faster erf; a single
+    query uses the polynomial, which spares the CLI the ~0.2 s SciPy import."""
+    scaled = x * np.float32(1.0 / math.sqrt(2.0))
+    if x.size > 1_000_000:
+        from scipy.special import erf
+
+        return 0.5 * x * (1.0 + erf(scaled))
+    return 0.5 * x * (1.0 + _erf_small(scaled))
 
 
 class MiniLMEmbedder:
@@ -67,6 +82,7 @@ class MiniLMEmbedder:
         self._lock = threading.Lock()
         self._weights: dict[str, np.ndarray] | None = None
         self._tokenizer: Tokenizer | None = None
+        self._states_cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
 
     # -- loading ---------------------------------------------------------------
     def _load(self) -> tuple[dict[str, np.ndarray], Tokenizer]:
@@ -85,7 +101,7 @@ class MiniLMEmbedder:
                 weights = load_file(str(weights_file))
                 # Pre-transpose dense kernels once: (in, out), contiguous, for BLAS.
                 for name in list(weights):
-                    if name.startswith("encoder.") and name.endswith("dense.weight") or (
+                    if (name.startswith("encoder.") and name.endswith("dense.weight")) or (
                         name.endswith(("query.weight", "key.weight", "value.weight"))
                     ):
                         weights[name] = np.ascontiguousarray(weights[name].T)
@@ -95,6 +111,7 @@ class MiniLMEmbedder:
 
     # -- the model ---------------------------------------------------------------
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Final hidden states, (batch, seq, 384)."""
         w, _ = self._load()
         batch, seq = ids.shape
         heads, hidden = 12, self.dimension
@@ -135,8 +152,13 @@ class MiniLMEmbedder:
                 w[p + "output.LayerNorm.weight"],
                 w[p + "output.LayerNorm.bias"],
             )
-        summed = (x * mask[:, :, None]).sum(axis=1)
-        pooled = summed / np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None)
+        return x
+
+    @staticmethod
+    def _pool(states: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Mean of token states under `weights` (batch, seq), L2-normalised."""
+        summed = (states * weights[:, :, None]).sum(axis=1)
+        pooled = summed / np.clip(weights.sum(axis=1, keepdims=True), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
@@ -153,8 +175,53 @@ class MiniLMEmbedder:
             encodings = tokenizer.encode_batch([texts[i] for i in chunk])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
-            out[chunk] = self._forward(ids, mask)
+            out[chunk] = self._pool(self._forward(ids, mask), mask)
         return out
+
+    def encode_units(self, text: str, units: Sequence[str]) -> np.ndarray:
+        """Vectors for substrings of `text`, pooled from one pass over the whole text.
+
+        Each unit's vector is the mean of the contextual token states inside its span,
+        so a message cut into clauses costs one forward pass instead of one per clause.
+        A unit equal to the whole text gets exactly `encode([text])`. Units past the
+        model's 256-token window, or not found in the text, are encoded on their own.
+        """
+        offsets, states = self._token_states(text)
+        out = np.empty((len(units), self.dimension), dtype=np.float32)
+        alone: list[int] = []
+        for i, unit in enumerate(units):
+            start = text.find(unit)
+            if unit == text:
+                out[i] = self._pool(states[None], np.ones((1, len(states)), np.float32))[0]
+                continue
+            end = start + len(unit)
+            inside = np.array([start <= a and b <= end and b > a for a, b in offsets],
+                              dtype=np.float32)
+            if start < 0 or not inside.any() or (offsets and end > offsets[-2][1]):
+                alone.append(i)
+                continue
+            out[i] = self._pool(states[None], inside[None])[0]
+        if alone:
+            out[alone] = self.encode([units[i] for i in alone])
+        return out
+
+    def _token_states(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """Token character offsets and final states for `text`, cached per text (a
+        thread's earlier turns and the retrieval query reuse them)."""
+        with self._lock:
+            cached = self._states_cache.get(text)
+        if cached is not None:
+            return cached
+        _, tokenizer = self._load()
+        encoding = tokenizer.encode(text)
+        ids = np.array([encoding.ids], dtype=np.int64)
+        mask = np.ones(ids.shape, dtype=np.float32)
+        result = (list(encoding.offsets), self._forward(ids, mask)[0])
+        with self._lock:
+            self._states_cache[text] = result
+            while len(self._states_cache) > STATES_CACHE:
+                self._states_cache.pop(next(iter(self._states_cache)))
+        return result
 
     # -- LangChain Embeddings interface -------------------------------------------
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

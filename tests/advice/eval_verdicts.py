@@ -29,7 +29,7 @@ def run(files: list[Path], show_errors: bool, ids: str) -> None:
             rows = [r for r in rows if int(r["id"][1:]) % 2 == 0]
         confusion: Counter[tuple[str, str]] = Counter()
         for row in rows:
-            signals = extract_signals([row["q"]], embedder.encode, index)
+            signals = extract_signals([row["q"]], embedder.encode_units, index)
             got = decide(signals, TODAY, row["q"]).verdict.value
             confusion[(row["verdict"], got)] += 1
             if got != row["verdict"] and show_errors:

@@ -24,7 +24,8 @@ def _rows(path: Path) -> list[dict]:
 
 
 def _verdict(turns: list[str], embedder: MiniLMEmbedder, index: ExemplarIndex) -> str:
-    return decide(extract_signals(turns, embedder.encode, index), TODAY, turns[-1]).verdict.value
+    signals = extract_signals(turns, embedder.encode_units, index)
+    return decide(signals, TODAY, turns[-1]).verdict.value
 
 
 def _accuracy(path: Path, embedder: MiniLMEmbedder, index: ExemplarIndex) -> float:

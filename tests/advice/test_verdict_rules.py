@@ -27,8 +27,10 @@ def signals(goals: dict[str, float] | None = None, **kw: object) -> Signals:
         (signals({"tone_style": 0.2}, prompting="not_tried", examples=5000), Verdict.PROMPT),
         (signals({"tone_style": 0.2}, prompting="exhausted"), Verdict.UNCLEAR),
         (signals({"tone_style": 0.2}, prompting="exhausted", examples=120), Verdict.COLLECT_DATA),
-        (signals({"task_specialisation": 0.2}, prompting="exhausted", examples=499), Verdict.COLLECT_DATA),
-        (signals({"task_specialisation": 0.2}, prompting="exhausted", examples=500), Verdict.FINE_TUNE),
+        (signals({"task_specialisation": 0.2}, prompting="exhausted", examples=499),
+         Verdict.COLLECT_DATA),
+        (signals({"task_specialisation": 0.2}, prompting="exhausted", examples=500),
+         Verdict.FINE_TUNE),
         (signals({"cost_latency": 0.2}, examples=15000), Verdict.FINE_TUNE),
         (
             signals({"output_format": 0.2}, prompting="exhausted", examples=9000,

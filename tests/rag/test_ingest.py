@@ -16,6 +16,8 @@ from bot.rag.ingest import ensure_bundled_knowledge, ingest
 from bot.rag.retrieve import Retriever
 from bot.rag.store import open_client, open_vectorstore
 
+Store = tuple[Any, "CountingEmbedder", Any]
+
 
 class CountingEmbedder:
     """The real embedder, counting how many texts it was asked to embed."""
@@ -47,10 +49,13 @@ def _write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-DOC = "# Handbook\n\n## Holidays\n\nStaff get 30 days of leave.\n\n## Expenses\n\nKeep receipts for 6 years.\n"
+DOC = (
+    "# Handbook\n\n## Holidays\n\nStaff get 30 days of leave.\n\n"
+    "## Expenses\n\nKeep receipts for 6 years.\n"
+)
 
 
-def test_reingest_embeds_nothing(store: tuple[Any, CountingEmbedder, Any]) -> None:
+def test_reingest_embeds_nothing(store: Store) -> None:
     vectorstore, counting, _ = store
     first = ingest(vectorstore, [bundled_dir("knowledge")], progress=False)
     assert first.files == 7 and first.added == first.chunks > 20
@@ -60,7 +65,7 @@ def test_reingest_embeds_nothing(store: tuple[Any, CountingEmbedder, Any]) -> No
     assert counting.embedded == embedded
 
 
-def test_changed_and_removed_files(tmp_path: Path, store: tuple[Any, CountingEmbedder, Any]) -> None:
+def test_changed_and_removed_files(tmp_path: Path, store: Store) -> None:
     vectorstore, counting, _ = store
     docs = tmp_path / "docs"
     _write(docs, "handbook.md", DOC)
@@ -83,7 +88,7 @@ def test_changed_and_removed_files(tmp_path: Path, store: tuple[Any, CountingEmb
     assert "32 days" in texts and "30 days" not in texts and "third floor" not in texts
 
 
-def test_bad_files_are_reported_not_fatal(tmp_path: Path, store: tuple[Any, CountingEmbedder, Any]) -> None:
+def test_bad_files_are_reported_not_fatal(tmp_path: Path, store: Store) -> None:
     vectorstore, _, _ = store
     docs = tmp_path / "docs"
     _write(docs, "good.md", DOC)
@@ -95,7 +100,7 @@ def test_bad_files_are_reported_not_fatal(tmp_path: Path, store: tuple[Any, Coun
 
 @pytest.mark.parametrize("name", ["missing-folder", "notes.pdf"])
 def test_unusable_paths_raise_input_error(tmp_path: Path, name: str,
-                                          store: tuple[Any, CountingEmbedder, Any]) -> None:
+                                          store: Store) -> None:
     path = tmp_path / name
     if name.endswith(".pdf"):
         path.write_bytes(b"%PDF")
@@ -103,7 +108,7 @@ def test_unusable_paths_raise_input_error(tmp_path: Path, name: str,
         ingest(store[0], [path], progress=False)
 
 
-def test_bundled_knowledge_is_ingested_once(store: tuple[Any, CountingEmbedder, Any]) -> None:
+def test_bundled_knowledge_is_ingested_once(store: Store) -> None:
     vectorstore, counting, client = store
     collection = client.get_collection("test_docs")
     assert ensure_bundled_knowledge(vectorstore, collection) is not None
@@ -112,7 +117,7 @@ def test_bundled_knowledge_is_ingested_once(store: tuple[Any, CountingEmbedder, 
     assert counting.embedded == embedded
 
 
-def test_retrieval_finds_the_right_section(store: tuple[Any, CountingEmbedder, Any],
+def test_retrieval_finds_the_right_section(store: Store,
                                            embedder: MiniLMEmbedder) -> None:
     vectorstore, _, client = store
     ensure_bundled_knowledge(vectorstore, client.get_collection("test_docs"))
