@@ -38,6 +38,8 @@ CLASSES: tuple[str, ...] = tuple(g.value for g in Goal) + EVIDENCE_CLASSES + (NE
 
 TOP_K = 4  # neighbours averaged per class
 MIN_SCORE = 0.30  # below this a clause says nothing we can use
+DATA_CLAUSE_WORDS = 8  # see _describes_data
+GOAL_UNIT_WORDS = 4  # fragments shorter than this ("2 SMEs") are too noisy for goals
 STRONG = 0.25  # lead over neutral for embedding evidence on prompting/data/kb,
 # used only when the grammar of the turn says nothing
 
@@ -119,10 +121,9 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 
 
 def _describes_data(unit: str) -> bool:
-    return cues.data_polarity(unit) is not None and (
-        cues.mentions_data(unit) or example_count(unit) is not None
-        or len(unit.split()) <= 8
-    )
+    """A short clause that only qualifies the data ("nobody knows how accurate they
+    are"). Longer sentences keep their goal: "tune the tone on 40k scraped posts"."""
+    return len(unit.split()) <= DATA_CLAUSE_WORDS and cues.data_polarity(unit) is not None
 
 
 def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]:
@@ -135,7 +136,8 @@ def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]
     for unit, row in zip(units, scores, strict=True):
         # A clause that rules a goal out, or that only describes the data ("nobody
         # knows how accurate the labels are"), says nothing about the goal.
-        no_goal = cues.negates_goal(unit) or _describes_data(unit)
+        no_goal = (cues.negates_goal(unit) or _describes_data(unit)
+                   or len(unit.split()) < GOAL_UNIT_WORDS)
         for family, members in FAMILIES.items():
             if family == "goal" and no_goal:
                 continue

@@ -57,14 +57,26 @@ def _check_root(root: Path) -> Path:
     return root.resolve()
 
 
-def _display_path(file: Path, root: Path) -> str:
+def _bundled_knowledge() -> Path | None:
     try:
-        knowledge = bundled_dir("knowledge").resolve()
+        return bundled_dir("knowledge").resolve()
     except FileNotFoundError:  # pragma: no cover - broken install
-        knowledge = None
+        return None
+
+
+def _display_path(file: Path) -> str:
+    """`knowledge/NAME.md` for bundled files (stable across installs), else the path."""
+    knowledge = _bundled_knowledge()
     if knowledge is not None and file.is_relative_to(knowledge):
         return f"knowledge/{file.relative_to(knowledge).as_posix()}"
     return str(file)
+
+
+def root_key(root: Path) -> str:
+    """What a chunk records as the ingested path it came from. The bundled folder
+    gets a fixed key, so reinstalling to another location replaces its chunks
+    instead of duplicating them."""
+    return "bundled:knowledge" if root == _bundled_knowledge() else str(root)
 
 
 def collect_chunks(root: Path, report: IngestReport) -> list[Chunk]:
@@ -79,7 +91,7 @@ def collect_chunks(root: Path, report: IngestReport) -> list[Chunk]:
             continue
         report.files += 1
         title = file.stem.replace("-", " ").replace("_", " ").strip() or file.name
-        chunks += split_document(text, _display_path(file, root), str(root), title)
+        chunks += split_document(text, _display_path(file), root_key(root), title)
     return chunks
 
 
@@ -99,7 +111,7 @@ def ingest(vectorstore: Any, roots: list[Path], progress: bool | None = None) ->
     for root in resolved:
         chunks = collect_chunks(root, report)
         report.chunks += len(chunks)
-        existing = set(vectorstore.get(where={"root": str(root)}, include=[])["ids"])
+        existing = set(vectorstore.get(where={"root": root_key(root)}, include=[])["ids"])
         new = [c for c in chunks if c.id not in existing]
         report.unchanged += len(chunks) - len(new)
         stale = existing - {c.id for c in chunks}

@@ -59,6 +59,10 @@ def test_reingest_embeds_nothing(store: Store) -> None:
     vectorstore, counting, _ = store
     first = ingest(vectorstore, [bundled_dir("knowledge")], progress=False)
     assert first.files == 7 and first.added == first.chunks > 20
+    metadatas = vectorstore.get(include=["metadatas"])["metadatas"]
+    # Location-independent keys: a reinstall elsewhere replaces, never duplicates.
+    assert {m["root"] for m in metadatas} == {"bundled:knowledge"}
+    assert all(m["path"].startswith("knowledge/0") for m in metadatas)
     embedded = counting.embedded
     second = ingest(vectorstore, [bundled_dir("knowledge")], progress=False)
     assert (second.added, second.removed, second.unchanged) == (0, 0, first.chunks)
