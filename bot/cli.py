@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -155,6 +156,48 @@ def sources(query: tuple[str, ...], top_k: int, as_json: bool) -> None:
         return
     for i, s in enumerate(found, 1):
         click.echo(f"[{i}] {s.score:.3f}  {s.title} › {s.section}  ({s.path})\n    {s.snippet}")
+
+
+@cli.command()
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535),
+              help="HTTP mode port.")
+@click.option("--host", default="0.0.0.0", show_default=True, help="HTTP mode interface.")
+@friendly_errors
+def serve(port: int, host: str) -> None:
+    """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP
+    (events, commands and interactivity at /slack/events, health at /healthz)."""
+    from bot.slack.answering import ProcessAnswerer
+    from bot.slack.app import build_app
+
+    services = _services()
+    settings = services.settings
+    socket_mode = settings.slack_app_token is not None
+    from bot.slack.server import EVENTS_PATH, HEALTH_PATH, SlackHTTPServer
+
+    # SIGTERM (docker stop, systemd) shuts down like Ctrl-C: the answer worker stops too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    answerer = ProcessAnswerer(settings)
+    try:
+        app = build_app(settings, answerer, services.slack_store, http_mode=not socket_mode)
+        answerer.warm_up()  # load the model and the knowledge base before taking traffic
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            health = SlackHTTPServer(None, host, port)
+            health.start_background()
+            click.echo(f"ft-advisor: Socket Mode; health at http://{host}:{health.port}"
+                       f"{HEALTH_PATH}", err=True)
+            SocketModeHandler(app, settings.slack_app_token.get_secret_value(),
+                              web_client=app.client).start()
+            return
+        server = SlackHTTPServer(app, host, port)
+        click.echo(f"ft-advisor: listening on http://{host}:{server.port}{EVENTS_PATH}",
+                   err=True)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("ft-advisor: stopping", err=True)
+    finally:
+        answerer.close()
 
 
 def main() -> None:

@@ -17,7 +17,8 @@ def _default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True,
+                                      env_ignore_empty=True)
 
     data_dir: Path = Field(default_factory=_default_data_dir, alias="FT_DATA_DIR")
     collection: str = Field("ft_guidance", alias="FT_COLLECTION", min_length=3, max_length=63)
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     today: dt.date | None = Field(None, alias="FT_TODAY")
     top_k: int = Field(4, alias="FT_TOP_K", ge=1, le=20)
     log_level: str = Field("WARNING", alias="FT_LOG_LEVEL")
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
 
     @property
     def uses_llm(self) -> bool:

@@ -15,6 +15,7 @@ from bot.rag.embeddings import MiniLMEmbedder
 from bot.rag.ingest import IngestReport, ensure_bundled_knowledge
 from bot.rag.retrieve import Retriever
 from bot.rag.store import open_client, open_vectorstore
+from bot.slack.store import SlackStore
 
 
 class Services:
@@ -56,6 +57,10 @@ class Services:
         return OfflineWriter()
 
     @cached_property
+    def slack_store(self) -> SlackStore:
+        return SlackStore(self.settings.data_dir / "slack.sqlite3")
+
+    @cached_property
     def advisor(self) -> Advisor:
         return Advisor(
             encode_units=self.embedder.encode_units,
@@ -65,6 +70,12 @@ class Services:
             today=self.settings.current_date,
             top_k=self.settings.top_k,
         )
+
+
+    def warm_up(self) -> None:
+        """Load the model and the exemplars and check the knowledge base now, so the
+        first user does not wait for it."""
+        self.advisor.answer(["Should we fine-tune?"])
 
 
 def build_services(settings: Settings) -> Services:

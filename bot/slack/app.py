@@ -1,0 +1,61 @@
+"""Builds the Bolt app: one Web API client with retries, listeners registered in one
+place. Nothing here connects at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.advice.answer import Answer
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.slack import actions, commands, events
+from bot.slack.responder import Responder
+from bot.slack.store import SlackStore
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+def build_web_client(settings: Settings) -> WebClient:
+    """Web API client honouring SLACK_API_URL, retrying connection errors, 429 (after
+    Retry-After) and 5xx."""
+    if settings.slack_bot_token is None:
+        raise ConfigError("SLACK_BOT_TOKEN is not set: add the bot token (xoxb-…) to the "
+                          "environment or .env, then run `ft-advisor serve` again.")
+    base_url = settings.slack_api_url or DEFAULT_API_URL
+    client = WebClient(token=settings.slack_bot_token.get_secret_value(),
+                       base_url=base_url if base_url.endswith("/") else base_url + "/")
+    client.retry_handlers.extend([
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ])
+    return client
+
+
+def build_app(settings: Settings, answer: Callable[[list[str]], Answer], store: SlackStore,
+              *, http_mode: bool, **app_options: Any) -> App:
+    """The Bolt app. In HTTP mode requests must carry a valid signature."""
+    secret = settings.slack_signing_secret
+    if http_mode and secret is None:
+        raise ConfigError("HTTP mode needs SLACK_SIGNING_SECRET (Slack app › Basic "
+                          "Information › Signing Secret); or set SLACK_APP_TOKEN for Socket Mode.")
+    app = App(
+        client=build_web_client(settings),
+        signing_secret=secret.get_secret_value() if secret else None,
+        request_verification_enabled=http_mode,
+        **app_options,
+    )
+    responder = Responder(answer, store)
+    commands.register(app, responder)
+    events.register(app, responder, store)
+    actions.register(app, store)
+    return app

@@ -1,0 +1,126 @@
+"""Pure Block Kit builders. Everything echoed from users or documents is escaped, so
+`<!channel>` or `<@U123>` inside a question or a passage never pings anyone; long
+answers are split across sections and messages, never cut."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.advice.answer import Answer
+from bot.slack.store import RecentAnswer
+
+Block = dict[str, Any]
+MAX_BLOCKS = 50  # per message
+MAX_SECTION = 3000  # characters in a section's text
+MAX_HEADER = 150
+FEEDBACK_ACTION = "answer_feedback"
+COMMAND = "/finetune"
+SUBCOMMANDS_LATER = ("check", "validate", "launch", "status", "jobs", "cancel")
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn escaping: the only three characters with control meaning."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
+    """Pieces of at most `limit` characters, cut at paragraph, line or word breaks
+    where possible; joined back they hold all of `text`."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _sections(mrkdwn: str) -> list[Block]:
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}
+            for piece in split_text(mrkdwn)]
+
+
+def feedback_actions(answer: Answer) -> Block:
+    value = json.dumps({"answer": answer.id, "verdict": answer.verdict})
+    return {
+        "type": "actions",
+        "block_id": f"feedback:{answer.id}",
+        "elements": [
+            {"type": "button", "action_id": f"{FEEDBACK_ACTION}_up", "value": value,
+             "text": _plain("👍 Helpful", 75)},
+            {"type": "button", "action_id": f"{FEEDBACK_ACTION}_down", "value": value,
+             "text": _plain("👎 Not helpful", 75)},
+        ],
+    }
+
+
+def answer_messages(answer: Answer, asked_by: str | None = None,
+                    question: str | None = None) -> list[list[Block]]:
+    """The answer as one or more messages of at most 50 blocks each; the feedback
+    buttons close the last one."""
+    blocks: list[Block] = [{"type": "header", "text": _plain(answer.headline, MAX_HEADER)}]
+    if question is not None:
+        who = f"<@{asked_by}> asked" if asked_by else "Question"
+        blocks += _sections(f"*{who}:* {escape(question)}")
+    blocks += _sections(escape(answer.answer))
+    if answer.follow_up_questions:
+        lines = "\n".join(f"• {escape(q)}" for q in answer.follow_up_questions)
+        blocks += _sections(f"*To firm this up, tell me (reply in this thread):*\n{lines}")
+    if answer.sources:
+        lines = "\n".join(
+            f"[{i}] *{escape(s.title)}* › {escape(s.section)} — `{escape(s.path)}`"
+            for i, s in enumerate(answer.sources, 1))
+        blocks += _sections(f"*Sources*\n{lines}")
+    blocks.append({"type": "context", "elements": [
+        {"type": "mrkdwn", "text": f"Verdict: `{answer.verdict}` · answer {answer.id}"}]})
+    blocks.append(feedback_actions(answer))
+    return [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
+
+
+def fallback_text(answer: Answer) -> str:
+    """Notification / screen-reader text for an answer message."""
+    return escape(f"{answer.headline}: {answer.answer}")[:3000]
+
+
+def help_blocks() -> list[Block]:
+    text = (
+        "*ft-advisor* answers _should we fine-tune?_ honestly, from a cited guidance "
+        "knowledge base: fine-tuning changes behaviour and style; RAG adds knowledge.\n\n"
+        f"*Ask:* `{COMMAND} ask We need strict JSON output and prompting fails 5% of the "
+        "time; we have 3,000 checked examples`\n"
+        f"or just `{COMMAND} <your question>`, @mention me in a channel, or DM me. Reply in "
+        "the answer's thread to add details (how many examples, what you tried) and I "
+        "reconsider with the whole thread in mind.\n\n"
+        f"*Coming next:* {', '.join(f'`{c}`' for c in SUBCOMMANDS_LATER)} "
+        "(pre-launch checklist, dataset validation and fine-tuning jobs)."
+    )
+    return _sections(text)
+
+
+def notice_blocks(text: str) -> list[Block]:
+    return _sections(escape(text))
+
+
+def home_view(recent: list[RecentAnswer]) -> dict[str, Any]:
+    blocks: list[Block] = [{"type": "header", "text": _plain("ft-advisor", MAX_HEADER)}]
+    blocks += help_blocks()
+    blocks.append({"type": "divider"})
+    if recent:
+        lines = "\n".join(f"• `{a.verdict}` — {escape(a.headline)} (<#{a.channel}>)"
+                          for a in recent)
+        blocks += _sections(f"*Your recent answers*\n{lines}")
+    else:
+        blocks += _sections("*Your recent answers*\nNone yet — ask me something.")
+    blocks += _sections("*Recent fine-tuning jobs*\nNo jobs yet.")
+    return {"type": "home", "blocks": blocks[:100]}

@@ -1,0 +1,41 @@
+"""`/finetune` slash command: parse the subcommand, ack at once, work after the ack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+
+from bot.slack.blocks import SUBCOMMANDS_LATER, help_blocks, notice_blocks
+from bot.slack.responder import Responder
+
+SUBCOMMANDS = ("ask", "help", *SUBCOMMANDS_LATER)
+
+
+def parse(text: str) -> tuple[str, str]:
+    """(subcommand, rest). Text that does not start with a subcommand is a question."""
+    stripped = text.strip()
+    if not stripped:
+        return "help", ""
+    first, _, rest = stripped.partition(" ")
+    if first.lower() in SUBCOMMANDS:
+        return first.lower(), rest.strip()
+    return "ask", stripped
+
+
+def register(app: App, responder: Responder) -> None:
+    @app.command("/finetune")
+    def finetune(ack: Any, command: dict[str, Any], respond: Any, client: Any) -> None:
+        sub, rest = parse(command.get("text", ""))
+        if sub == "help" or (sub == "ask" and not rest):
+            ack(blocks=help_blocks(), text="How to use /finetune", response_type="ephemeral")
+            return
+        if sub != "ask":
+            text = (f"`/finetune {sub}` is not available yet: it arrives with the pre-launch "
+                    "checklist and fine-tuning jobs. `/finetune ask …` works today.")
+            ack(blocks=notice_blocks(text), text=text, response_type="ephemeral")
+            return
+        ack(text="Thinking about it — the answer will appear in this channel.",
+            response_type="ephemeral")
+        responder.submit(responder.answer_command, client, respond, command["channel_id"],
+                         command["user_id"], rest)

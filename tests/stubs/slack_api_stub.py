@@ -1,0 +1,370 @@
+"""A local HTTP stub of the Slack Web API, on 127.0.0.1, for tests that point the real
+slack_sdk / slack-bolt clients at it (``WebClient(base_url=stub.base_url)``).
+
+It records every call, answers with realistic ``{"ok": true, ...}`` payloads, can fail
+calls on demand (rate limits, server errors, Slack errors) and also serves response_url
+endpoints."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+RESPONSE_PREFIX = "response/"
+TEAM_URL = "https://ft-advisor-test.slack.com/"
+
+
+def sign(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    """Return the signature headers Slack sends with a request body (Content-Type is
+    left to the caller)."""
+    ts = int(time.time()) if timestamp is None else timestamp
+    base = f"v0:{ts}:{body}".encode()
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass
+class Call:
+    """One request received by the stub (failed attempts included)."""
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+    status: int = 200
+    failed: bool = False
+
+    def json_field(self, name: str) -> Any:
+        """Return a param, json-decoded if Slack received it as a JSON string."""
+        value = self.params.get(name)
+        return json.loads(value) if isinstance(value, str) else value
+
+    def header(self, name: str) -> str | None:
+        """Return a request header, case-insensitively."""
+        lowered = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
+
+
+@dataclass
+class Failure:
+    """A programmed failure: HTTP status, optional Retry-After and Slack error code."""
+
+    status: int
+    error: str
+    retry_after: int | None = None
+
+
+@dataclass
+class SlackStub:
+    """State of a running stub; all methods are thread-safe."""
+
+    base_url: str = ""
+    root_url: str = ""
+    _calls: list[Call] = field(default_factory=list)
+    _failures: dict[str, deque[Failure]] = field(default_factory=lambda: defaultdict(deque))
+    _replies: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    _users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _ts_counter: int = 0
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+
+    # --- configuration ---------------------------------------------------------
+
+    def response_url(self, name: str) -> str:
+        """URL on this server that records POSTed JSON like a Slack response_url."""
+        return f"{self.root_url}{RESPONSE_PREFIX}{name}"
+
+    def fail(
+        self,
+        method: str,
+        status: int = 200,
+        retry_after: int = 1,
+        error: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """Queue ``times`` failures of ``method``, consumed in order before normal handling.
+
+        status=429 -> rate limited (Retry-After header), status>=500 -> internal_error,
+        otherwise HTTP 200 with ``{"ok": false, "error": error}``."""
+        if status == 429:
+            failure = Failure(429, error or "ratelimited", retry_after)
+        elif status >= 500:
+            failure = Failure(status, error or "internal_error")
+        else:
+            failure = Failure(status, error or "unknown_error")
+        with self._cond:
+            self._failures[method].extend(failure for _ in range(times))
+
+    def set_replies(self, channel: str, thread_ts: str, messages: list[dict[str, Any]]) -> None:
+        """Set the messages conversations.replies returns for (channel, thread_ts)."""
+        with self._cond:
+            self._replies[(channel, thread_ts)] = list(messages)
+
+    def set_user(self, user_id: str, user: dict[str, Any]) -> None:
+        """Set the user object users.info returns for ``user_id``."""
+        with self._cond:
+            self._users[user_id] = {"id": user_id, **user}
+
+    # --- inspection ------------------------------------------------------------
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        """Recorded calls, optionally only those of ``method``."""
+        with self._cond:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def responses(self, name: str) -> list[dict[str, Any]]:
+        """JSON bodies POSTed to ``response_url(name)``."""
+        return [c.params for c in self.calls(f"{RESPONSE_PREFIX}{name}")]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Block until ``count`` calls of ``method`` arrived; return them.
+
+        For a response_url use ``method=f"response/{name}"``."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [c for c in self._calls if c.method == method]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = sorted({c.method for c in self._calls})
+                    raise AssertionError(
+                        f"Slack stub: expected {count} call(s) to {method!r} within "
+                        f"{timeout}s, got {len(found)}; methods seen: {seen}"
+                    )
+                self._cond.wait(left)
+
+    def clear(self) -> None:
+        """Forget recorded calls and pending failures (replies and users are kept)."""
+        with self._cond:
+            self._calls.clear()
+            self._failures.clear()
+
+    # --- request handling (called from the server threads) ---------------------
+
+    def _record(self, call: Call) -> None:
+        with self._cond:
+            self._calls.append(call)
+            self._cond.notify_all()
+
+    def _next_failure(self, method: str) -> Failure | None:
+        with self._cond:
+            queue = self._failures.get(method)
+            return queue.popleft() if queue else None
+
+    def _next_ts(self) -> str:
+        with self._cond:
+            self._ts_counter += 1
+            micros = 1_700_000_000_000_000 + self._ts_counter * 100
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The successful response payload for ``method``."""
+        channel = params.get("channel", "C1")
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": TEAM_URL,
+                "team": "ft-advisor-test",
+                "user": "ft-advisor",
+                "team_id": "T1",
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+                "is_enterprise_install": False,
+            }
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            message: dict[str, Any] = {
+                "type": "message",
+                "user": "UBOT",
+                "bot_id": "BBOT",
+                "text": params.get("text", ""),
+                "ts": ts,
+            }
+            if "blocks" in params:
+                message["blocks"] = _decoded(params["blocks"])
+            if "thread_ts" in params:
+                message["thread_ts"] = params["thread_ts"]
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.update":
+            ts = params.get("ts", "")
+            message = {"text": params.get("text", "")}
+            if "blocks" in params:
+                message["blocks"] = _decoded(params["blocks"])
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "text": params.get("text", ""),
+                "message": message,
+            }
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "views.publish":
+            view = _decoded(params.get("view", {}))
+            view = view if isinstance(view, dict) else {}
+            return {
+                "ok": True,
+                "view": {"id": "VSTUB1", "team_id": "T1", "hash": "stub.hash", **view},
+            }
+        if method == "conversations.replies":
+            key = (str(params.get("channel", "")), str(params.get("ts", "")))
+            with self._cond:
+                messages = list(self._replies.get(key, []))
+            return {
+                "ok": True,
+                "messages": messages,
+                "has_more": False,
+                "response_metadata": {"next_cursor": ""},
+            }
+        if method == "users.info":
+            user_id = str(params.get("user", "U1"))
+            with self._cond:
+                user = self._users.get(user_id)
+            return {"ok": True, "user": user or _default_user(user_id)}
+        return {"ok": True}
+
+
+def _decoded(value: Any) -> Any:
+    """json-decode a string param if it is JSON, else return it unchanged."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _default_user(user_id: str) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "team_id": "T1",
+        "name": f"user-{user_id.lower()}",
+        "real_name": f"User {user_id}",
+        "tz": "Europe/Amsterdam",
+        "is_bot": False,
+        "deleted": False,
+        "profile": {
+            "real_name": f"User {user_id}",
+            "display_name": f"user-{user_id.lower()}",
+            "email": f"{user_id.lower()}@example.com",
+        },
+    }
+
+
+def _flatten(query: dict[str, list[str]]) -> dict[str, Any]:
+    return {k: v[0] if len(v) == 1 else v for k, v in query.items()}
+
+
+def _parse_body(content_type: str, raw: bytes) -> dict[str, Any]:
+    """Parse a form-encoded, JSON or multipart request body into a dict."""
+    if not raw:
+        return {}
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/json":
+        body = json.loads(raw)
+        return body if isinstance(body, dict) else {"_json": body}
+    if kind == "multipart/form-data":
+        message = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+        )
+        fields: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            fields[str(name)] = payload if part.get_filename() else payload.decode()
+        return fields
+    return _flatten(parse_qs(raw.decode(), keep_blank_values=True))
+
+
+@contextmanager
+def slack_api_stub() -> Iterator[SlackStub]:
+    """Run the stub on a free port of 127.0.0.1 for the duration of the block."""
+    stub = SlackStub()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._handle()
+
+        def do_POST(self) -> None:
+            self._handle()
+
+        def _handle(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            headers = dict(self.headers)
+            try:
+                params = {
+                    **_flatten(parse_qs(url.query, keep_blank_values=True)),
+                    **_parse_body(self.headers.get("Content-Type", ""), raw),
+                }
+            except ValueError:
+                self._send(400, {"ok": False, "error": "invalid_form_data"})
+                return
+            if url.path.startswith("/api/"):
+                self._api(url.path[len("/api/") :], params, headers)
+            elif url.path.startswith(f"/{RESPONSE_PREFIX}"):
+                stub._record(Call(url.path[1:], params, headers, time.time()))
+                self._send(200, b"ok", content_type="text/plain")
+            else:
+                self._send(404, {"ok": False, "error": "unknown_path"})
+
+        def _api(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> None:
+            failure = stub._next_failure(method)
+            if failure is not None:
+                stub._record(
+                    Call(method, params, headers, time.time(), status=failure.status, failed=True)
+                )
+                extra = (
+                    {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
+                )
+                self._send(failure.status, {"ok": False, "error": failure.error}, extra)
+                return
+            payload = stub._answer(method, params)
+            stub._record(Call(method, params, headers, time.time()))
+            self._send(200, payload)
+
+        def _send(
+            self,
+            status: int,
+            payload: dict[str, Any] | bytes,
+            extra: dict[str, str] | None = None,
+            content_type: str = "application/json; charset=utf-8",
+        ) -> None:
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (extra or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    stub.root_url = f"http://127.0.0.1:{server.server_address[1]}/"
+    stub.base_url = f"{stub.root_url}api/"
+    try:
+        yield stub
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
