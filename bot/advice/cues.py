@@ -146,9 +146,10 @@ def mentions_prompting(text: str) -> bool:
 
 
 def prompting_polarity(clause: str) -> str | None:
-    """"not_tried", "exhausted", or None when the clause says neither."""
+    """"not_tried", "exhausted", or None when the clause says neither. "It ignores
+    the rules in our prompt" is a complaint about the model, not a report of effort."""
     low = _normalise(clause)
-    if not mentions_prompting(low):
+    if not mentions_prompting(low) or ignores_instructions(low):
         return None
     if _NEGATED_ATTEMPT.search(low):
         return "not_tried"
@@ -188,3 +189,22 @@ _GOAL_NEGATION = re.compile(
 def negates_goal(clause: str) -> bool:
     """The clause rules a goal out ("we don't care about tone", "latency is fine")."""
     return bool(_GOAL_NEGATION.search(_normalise(clause)))
+
+
+_NOT = (r"(?:doesn'?t|does\s+not|don'?t|do\s+not|won'?t|will\s+not|wont|doesnt|dont|"
+        r"can'?t|cannot|fails?\s+to|failing\s+to|never|refuses\s+to|struggles\s+to)")
+_FOLLOW = r"(?:follow|respect|obey|stick\s+to|adhere\s+to|comply\s+with|honou?r|keep\s+to)"
+_IGNORE = r"(?:ignores?|ignoring|skips?|skipping|forgets?|forgetting|disregards?|breaks?)"
+_GIVEN = (r"(?:instructions?|instructons|rules|constraints|steps|checklist|procedure|"
+          r"guidelines|requirements|limits?|conditions|the\s+prompt|our\s+prompt|"
+          r"what\s+we\s+(?:specify|ask|say|tell\s+it))")
+_IGNORED_INSTRUCTIONS = re.compile(
+    rf"\b{_NOT}\s+(?:\w+\s+){{0,3}}?{_FOLLOW}\b[^.!?]{{0,50}}?\b{_GIVEN}\b"
+    rf"|\b{_IGNORE}\b[^.!?]{{0,50}}?\b{_GIVEN}\b"
+)
+
+
+def ignores_instructions(clause: str) -> bool:
+    """The clause complains that the model does not follow what it is told ("it
+    doesn't follow the steps in our prompt", "ignores half our rules")."""
+    return bool(_IGNORED_INSTRUCTIONS.search(_normalise(clause)))

@@ -12,6 +12,7 @@ from bot.advice.framework import GOALS, Goal, Rule, Verdict
 from bot.advice.signals import Signals
 
 GOAL_MIN = 0.02  # a goal leading `neutral` by less than this is too weak to act on
+CONFIDENT_GOAL = 0.04  # below this lead, a goal alone (no other facts) is only a hint
 KNOWLEDGE_MARGIN = 0.04  # lead a knowledge goal needs over a behaviour goal
 INSTRUCTION_MARGIN = -0.02  # instruction-following wins near-ties
 KNOWLEDGE_GOALS = {Goal.KNOW_DOCUMENTS, Goal.RECENT_KNOWLEDGE, Goal.FACTUAL_ACCURACY}
@@ -100,7 +101,11 @@ def _route_rules(signals: Signals, today: dt.date, question: str) -> list[Rule]:
 
 def decide(signals: Signals, today: dt.date, question: str = "") -> Decision:
     """The verdict for `signals` on `today` (provider dates depend on it)."""
-    goal = _primary_goal(_active_goals(signals))
+    goals = _active_goals(signals)
+    goal = _primary_goal(goals)
+    if (goal is not None and goals[goal] < CONFIDENT_GOAL and signals.prompting == "unknown"
+            and signals.examples is None and signals.data_quality == "unknown"):
+        goal = None  # a faint hint of a goal and nothing else: ask, don't guess
     n = signals.examples
     enough = n is not None and n >= fw.MIN_EXAMPLES
     too_few = n is not None and n < fw.MIN_EXAMPLES
