@@ -194,7 +194,9 @@ def negates_goal(clause: str) -> bool:
 _NOT = (r"(?:doesn'?t|does\s+not|don'?t|do\s+not|won'?t|will\s+not|wont|doesnt|dont|"
         r"can'?t|cannot|fails?\s+to|failing\s+to|never|refuses\s+to|struggles\s+to)")
 _FOLLOW = r"(?:follow|respect|obey|stick\s+to|adhere\s+to|comply\s+with|honou?r|keep\s+to)"
-_IGNORE = r"(?:ignores?|ignoring|skips?|skipping|forgets?|forgetting|disregards?|breaks?)"
+# Reported behaviour only ("it ignores"), not the imperative ("ignore previous ...").
+_IGNORE = (r"(?:ignores|ignoring|ignored|skips|skipping|skipped|forgets|forgetting|forgot|"
+           r"disregards|disregarding|breaks|breaking)")
 _GIVEN = (r"(?:instructions?|instructons|rules|constraints|steps|checklist|procedure|"
           r"guidelines|requirements|limits?|conditions|the\s+prompt|our\s+prompt|"
           r"what\s+we\s+(?:specify|ask|say|tell\s+it))")
