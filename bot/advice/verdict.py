@@ -103,9 +103,12 @@ def decide(signals: Signals, today: dt.date, question: str = "") -> Decision:
     """The verdict for `signals` on `today` (provider dates depend on it)."""
     goals = _active_goals(signals)
     goal = _primary_goal(goals)
-    if (goal is not None and goals[goal] < CONFIDENT_GOAL and signals.prompting == "unknown"
-            and signals.examples is None and signals.data_quality == "unknown"):
-        goal = None  # a faint hint of a goal and nothing else: ask, don't guess
+    if (goal is not None and goal not in KNOWLEDGE_GOALS and goals[goal] < CONFIDENT_GOAL
+            and signals.prompting == "unknown" and signals.examples is None
+            and signals.data_quality == "unknown"):
+        # A faint hint of a behaviour goal and nothing else: ask, don't guess. (A faint
+        # knowledge goal, as in "fine-tune on our wiki?", still gets the RAG answer.)
+        goal = None
     n = signals.examples
     enough = n is not None and n >= fw.MIN_EXAMPLES
     too_few = n is not None and n < fw.MIN_EXAMPLES

@@ -52,6 +52,9 @@ def build_app(settings: Settings, answer: Callable[[list[str]], Answer], store: 
         client=build_web_client(settings),
         signing_secret=secret.get_secret_value() if secret else None,
         request_verification_enabled=http_mode,
+        # Listeners only parse, claim, ack and hand work to the Responder's pool, so they
+        # can run on the request thread: no executor hop, no polling for the ack.
+        process_before_response=True,
         **app_options,
     )
     responder = Responder(answer, store)
