@@ -243,7 +243,6 @@ OPENAI_EVENTS: tuple[tuple[ProviderEvent, Citation], ...] = (
         OPENAI_RETIREMENT,
     ),
 )
-OPENAI_NEW_JOBS_END = dt.date(2027, 1, 6)
 
 
 def openai_status(today: dt.date) -> list[Rule]:
@@ -257,7 +256,3 @@ def openai_status(today: dt.date) -> list[Rule]:
             text = f"{event.future[0].upper() + event.future[1:]} ({days} days from today)."
         rules.append(Rule(text, citation))
     return rules
-
-
-def openai_accepts_new_jobs(today: dt.date) -> bool:
-    return today < OPENAI_NEW_JOBS_END

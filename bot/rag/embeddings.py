@@ -13,7 +13,7 @@ import math
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -229,6 +229,3 @@ class MiniLMEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return [float(v) for v in self.encode([text])[0]]
-
-    def __call__(self, texts: Any) -> Any:  # pragma: no cover - Chroma EF protocol
-        return self.encode(list(texts))
