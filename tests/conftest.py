@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +59,20 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]
     get_settings.cache_clear()
     yield tmp_path / "data"
     get_settings.cache_clear()
+
+
+def wait_until_serving(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    """Poll `url` until it answers; fail with the process's stderr if it exits first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                detail = proc.stderr.read().decode() if proc.stderr else ""
+                raise AssertionError(f"{url} never answered. {detail}") from None
+            time.sleep(0.2)
 
 
 def free_port() -> int:

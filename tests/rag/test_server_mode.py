@@ -5,8 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from bot.config import Settings
 from bot.errors import StoreError
 from bot.wiring import build_services
-from tests.conftest import TODAY, free_port
+from tests.conftest import TODAY, free_port, wait_until_serving
 
 
 def _chroma_cli() -> str:
@@ -35,15 +33,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("chroma run did not start") from None
-                time.sleep(0.2)
+        wait_until_serving(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, timeout=30)
         yield port
     finally:
         proc.terminate()

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -20,7 +19,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from bot.slack.app import build_app
 from bot.slack.store import SlackStore
 from bot.wiring import Services
-from tests.conftest import TODAY, free_port
+from tests.conftest import TODAY, free_port, wait_until_serving
 from tests.slack.conftest import SECRET, TOKEN, mention, slack_settings, verdict_of
 from tests.stubs.slack_api_stub import sign, slack_api_stub
 
@@ -57,15 +56,7 @@ def _serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def _wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(proc.stderr.read().decode() if proc.stderr else "") from None
-            time.sleep(0.2)
+    wait_until_serving(f"http://127.0.0.1:{port}/healthz", proc)
 
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
