@@ -13,6 +13,7 @@ from bot.inputs import clean_question
 from bot.rag.retrieve import Retriever
 
 log = logging.getLogger(__name__)
+RETRIEVAL_TURNS = 3  # recent user turns that form the retrieval query
 
 
 class Advisor:
@@ -38,8 +39,10 @@ class Advisor:
         turns = [clean_question(turn) for turn in conversation]
         signals = extract_signals(turns, self._encode_units, self._index)
         decision = decide(signals, self._today(), turns[-1])
-        # The whole last turn, from the token states already computed for its clauses.
-        query_vector = self._encode_units(turns[-1], [turns[-1]])[0]
+        # Retrieval reads the recent thread ("we have 2k examples" alone retrieves
+        # nothing useful); for a single question this reuses its cached token states.
+        query = "\n".join(turns[-RETRIEVAL_TURNS:])
+        query_vector = self._encode_units(query, [query])[0]
         cited = self._retriever.sections([r.citation for r in decision.reasons], query_vector)
         retrieved = self._retriever.search(query_vector, self._top_k)
         evidence = gather_evidence(decision, cited, retrieved)
