@@ -123,4 +123,4 @@ def home_view(recent: list[RecentAnswer]) -> dict[str, Any]:
     else:
         blocks += _sections("*Your recent answers*\nNone yet — ask me something.")
     blocks += _sections("*Recent fine-tuning jobs*\nNo jobs yet.")
-    return {"type": "home", "blocks": blocks[:100]}
+    return {"type": "home", "blocks": blocks}
