@@ -72,6 +72,9 @@ class Responder:
     def reply_in_thread(self, client: Any, channel: str, message_ts: str, thread_ts: str,
                         user: str, turns: list[str]) -> None:
         """Answer a mention, thread reply or DM, showing that the bot is working."""
+        # Follow the thread from now on, so a quick follow-up is not missed while this
+        # answer is still being posted.
+        self._store.join_thread(channel, thread_ts)
         with self._working(client, channel, message_ts):
             try:
                 answer = self.answer(turns)

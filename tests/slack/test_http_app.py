@@ -88,6 +88,7 @@ def test_thread_follow_up_without_mention_uses_the_whole_thread(rig: SlackRig) -
     first = "We need consistent JSON output and prompting has hit its limit."
     rig.event(mention(first, ts=root))
     assert verdict_of(rig.posts()[0]) == "unclear"
+    assert eventually(lambda: rig.store.in_thread("C1", root))
     follow = "we have 2,000 checked examples"
     rig.stub.set_replies("C1", root, [
         {"user": "U1", "text": f"<@UBOT> {first}", "ts": root},
