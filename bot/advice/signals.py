@@ -76,8 +76,7 @@ _CLAUSE_BREAK = re.compile(
 def clauses(text: str) -> list[str]:
     """Sentences plus the clauses inside them, short fragments dropped."""
     units: list[str] = []
-    for sentence in _SENTENCE_END.split(text):
-        sentence = sentence.strip()
+    for sentence in _sentences(text):
         if len(sentence.split()) < 2:
             continue
         units.append(sentence)

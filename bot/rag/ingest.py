@@ -7,6 +7,7 @@ import hashlib
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ def _check_root(root: Path) -> Path:
     return root.resolve()
 
 
+@lru_cache(maxsize=1)
 def _bundled_knowledge() -> Path | None:
     try:
         return bundled_dir("knowledge").resolve()
