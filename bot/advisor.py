@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from bot.advice.answer import Answer, OfflineWriter, Writer, build_answer, gather_evidence
+from bot.advice.framework import Goal
 from bot.advice.signals import EncodeUnits, ExemplarIndex, extract_signals
 from bot.advice.verdict import decide
 from bot.inputs import clean_question
@@ -54,3 +55,11 @@ class Advisor:
             log.warning("LLM writer failed; using the offline composer", exc_info=True)
             text = self._fallback.write(turns, evidence)
         return build_answer(evidence, text, signals.to_dict())
+
+
+def read_goal(text: str, encode_units: EncodeUnits, index: ExemplarIndex,
+              today: dt.date) -> Goal | None:
+    """The goal a use-case description is about, as the verdict engine reads it;
+    None when no goal is clear enough to act on."""
+    signals = extract_signals([clean_question(text)], encode_units, index)
+    return decide(signals, today).goal

@@ -1,4 +1,5 @@
-"""`ft-advisor` command line: ask, chat, ingest, sources."""
+"""`ft-advisor` command line: ask, chat, ingest, sources, serve, and the pre-launch
+checklist: check, validate, estimate."""
 
 from __future__ import annotations
 
@@ -202,3 +203,146 @@ def serve(port: int, host: str) -> None:
 
 def main() -> None:
     cli(prog_name="ft-advisor")
+
+
+def _progress_bar(path: Path) -> Any:
+    """A byte progress bar on stderr for big files when stderr is a terminal."""
+    from tqdm import tqdm
+
+    size = path.stat().st_size if path.is_file() else 0
+    return tqdm(total=size, unit="B", unit_scale=True, desc=path.name, leave=False,
+                disable=not sys.stderr.isatty() or size < 16 << 20)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--model", help="Count tokens as this model does (an OpenAI model, or an "
+              "open model whose tokenizer is available locally). Default: gpt-4.1-mini.")
+@click.option("--tokenizer", type=click.Path(path_type=Path, file_okay=False),
+              help="A local Hugging Face tokenizer folder (exact LoRA token counts).")
+@click.option("--validation", type=click.Path(path_type=Path),
+              help="Validation file: validated too, and checked for overlap.")
+@click.option("--max-example-tokens", type=click.IntRange(1), default=None,
+              help="Longest example the backend trains on (default: the model's limit).")
+@click.option("--min-examples", type=click.IntRange(0), default=None,
+              help="Fewest examples the backend accepts (default: the model's minimum).")
+@friendly_errors
+def validate(file: Path, as_json: bool, model: str | None, tokenizer: Path | None,
+             validation: Path | None, max_example_tokens: int | None,
+             min_examples: int | None) -> None:
+    """Validate a fine-tuning dataset (chat or preference JSONL). Exit 0: usable;
+    1: blocking errors; 2: the file cannot be read."""
+    from bot.checklist.pricing import load_pricing
+    from bot.config import get_settings
+    from bot.datasets.report import render_report
+    from bot.datasets.validate import validate_dataset
+
+    if model and tokenizer:
+        raise click.UsageError("--model and --tokenizer are alternatives: give one.")
+    limits = _model_limits(load_pricing(get_settings().pricing_file), model)
+    with _progress_bar(file) as bar:
+        report = validate_dataset(
+            file, model=model or (None if tokenizer else DEFAULT_OPENAI_MODEL),
+            tokenizer=tokenizer, validation_path=validation,
+            max_example_tokens=max_example_tokens or limits[1],
+            min_examples=limits[0] if min_examples is None else min_examples,
+            progress=bar.update)
+    click.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2)
+               if as_json else render_report(report))
+    sys.exit(report.exit_code)
+
+
+DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
+
+
+def _model_limits(pricing: Any, model: str | None) -> tuple[int, int]:
+    """(minimum examples, max tokens per example) for an OpenAI model; generous
+    defaults for anything else."""
+    from bot.errors import ConfigError
+
+    try:
+        known = pricing.openai_model(model or DEFAULT_OPENAI_MODEL)
+    except ConfigError:
+        return 10, 65536
+    return known.min_examples, known.max_example_tokens
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--model", "openai_model", default=DEFAULT_OPENAI_MODEL, show_default=True,
+              help="OpenAI model to fine-tune.")
+@click.option("--base-model", default="Qwen/Qwen2.5-7B-Instruct", show_default=True,
+              help="Open model for the LoRA route.")
+@click.option("--gpu", default="a100-80gb", show_default=True)
+@click.option("--epochs", type=click.IntRange(1, 50), default=None,
+              help="Default: OpenAI's automatic rule.")
+@click.option("--monthly-requests", type=click.IntRange(0), default=None,
+              help="Production requests a month: adds inference cost per route.")
+@click.option("--current-model", default=None, help="The model you use today.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@friendly_errors
+def estimate(file: Path, openai_model: str, base_model: str, gpu: str, epochs: int | None,
+             monthly_requests: int | None, current_model: str | None, as_json: bool) -> None:
+    """Cost of fine-tuning on FILE: OpenAI and LoRA side by side, every assumption shown."""
+    from bot.checklist.costs import DatasetSize, estimate_costs, render_cost_table
+    from bot.checklist.pricing import load_pricing
+    from bot.config import get_settings
+    from bot.datasets.validate import validate_dataset
+
+    pricing = load_pricing(get_settings().pricing_file)
+    min_examples, max_tokens = _model_limits(pricing, openai_model)
+    with _progress_bar(file) as bar:
+        report = validate_dataset(file, model=openai_model, max_example_tokens=max_tokens,
+                                  min_examples=min_examples, progress=bar.update)
+    valid = report.examples - report.invalid_examples
+    if valid == 0:
+        raise InputError(f"{file} has no valid examples to estimate from; run "
+                         f"`ft-advisor validate {file}` to see why.")
+    if not report.usable:
+        click.echo(f"warning: {report.invalid_examples:,} invalid examples are left out of "
+                   "the estimate; `ft-advisor validate` lists them.", err=True)
+    table = estimate_costs(
+        DatasetSize(examples=valid, billable_tokens=report.tokens.total,
+                    mean_prompt_tokens=report.stats.mean_prompt_tokens,
+                    mean_completion_tokens=report.stats.mean_completion_tokens),
+        pricing=pricing, openai_model=openai_model, epochs=epochs, base_model=base_model,
+        gpu=gpu, monthly_requests=monthly_requests, current_model=current_model)
+    click.echo(json.dumps(table.model_dump(mode="json"), ensure_ascii=False, indent=2)
+               if as_json else render_cost_table(table))
+
+
+@cli.command()
+@click.option("--answers", "answers_file", type=click.Path(path_type=Path),
+              help="Answers as YAML (non-interactive; see docs/examples).")
+@click.option("--dataset", type=click.Path(path_type=Path), help="Training file (JSONL).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@friendly_errors
+def check(answers_file: Path | None, dataset: Path | None, as_json: bool) -> None:
+    """The pre-launch checklist. Without --answers it asks its questions here.
+    Exit 0 when every item passes, 1 otherwise."""
+    from bot.checklist.answers import load_answers
+    from bot.checklist.interactive import ask_answers
+    from bot.checklist.run import Requester
+
+    services = _services()
+    if answers_file is not None:
+        answers = load_answers(answers_file)
+    else:
+        answers, asked_dataset = ask_answers(services.goal_of)
+        dataset = dataset or asked_dataset
+    if dataset is not None and not dataset.is_file():
+        raise InputError(f"The dataset {dataset} is not a file.")
+    result = services.checklist.check(answers, dataset, Requester(user=_local_user()))
+    click.echo(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2)
+               if as_json else "\n" + result.as_text())
+    sys.exit(0 if result.passed else 1)
+
+
+def _local_user() -> str | None:
+    import getpass
+
+    try:
+        return f"local:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return None

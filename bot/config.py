@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,12 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
     slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    budget: float | None = Field(None, alias="FT_BUDGET", gt=0)
+    pricing_file: Path | None = Field(None, alias="FT_PRICING")
+    lora_runner: Literal["local", "ray"] = Field("local", alias="FT_LORA_RUNNER")
+    ray_address: str | None = Field(None, alias="RAY_ADDRESS")
+    max_upload_mb: int = Field(500, alias="FT_MAX_UPLOAD_MB", ge=1)
 
     @property
     def uses_llm(self) -> bool:

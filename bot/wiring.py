@@ -4,18 +4,23 @@ first use, so commands that need no model or store never load one."""
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.advice.answer import OfflineWriter, Writer
 from bot.advice.exemplars import build_index
+from bot.advice.framework import Goal
 from bot.advice.signals import ExemplarIndex
-from bot.advisor import Advisor
+from bot.advisor import Advisor, read_goal
 from bot.config import Settings
 from bot.rag.embeddings import MiniLMEmbedder
 from bot.rag.ingest import IngestReport, ensure_bundled_knowledge
 from bot.rag.retrieve import Retriever
 from bot.rag.store import open_client, open_vectorstore
 from bot.slack.store import SlackStore
+
+if TYPE_CHECKING:
+    from bot.checklist.service import ChecklistService
+    from bot.checklist.store import ChecklistStore
 
 
 class Services:
@@ -71,6 +76,28 @@ class Services:
             top_k=self.settings.top_k,
         )
 
+    @cached_property
+    def db(self) -> Any:
+        from bot.db import database_url, open_engine
+
+        return open_engine(database_url(self.settings.database_url, self.settings.data_dir))
+
+    @cached_property
+    def checklist_store(self) -> ChecklistStore:
+        from bot.checklist.store import ChecklistStore
+
+        return ChecklistStore(self.db)
+
+    @cached_property
+    def checklist(self) -> ChecklistService:
+        from bot.checklist.service import ChecklistService
+
+        return ChecklistService(self.settings, self.goal_of, self.checklist_store)
+
+    def goal_of(self, text: str) -> Goal | None:
+        """The goal a use-case description is about (loads the model, not the store)."""
+        return read_goal(text, self.embedder.encode_units, self.exemplar_index,
+                         self.settings.current_date())
 
     def warm_up(self) -> None:
         """Load the model and the exemplars and check the knowledge base now, so the
