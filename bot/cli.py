@@ -179,7 +179,8 @@ def serve(port: int, host: str) -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     answerer = ProcessAnswerer(settings)
     try:
-        app = build_app(settings, answerer, services.slack_store, http_mode=not socket_mode)
+        app = build_app(settings, answerer, services.slack_store, http_mode=not socket_mode,
+                        checklist=services.checklist)
         answerer.warm_up()  # load the model and the knowledge base before taking traffic
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib.util
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,10 +138,14 @@ def _held_out(dataset: Path, report: ValidationReport, answers: ChecklistAnswers
             overlap=overlap.count if overlap else 0,
             usable=bool(validation and validation.usable),
         )
+        # Keep copies: a launch must find exactly these bytes, even after a Slack
+        # upload's temporary file is gone or the user edits theirs.
+        kept = data_dir / "datasets" / sha[:16]
+        train = _keep(dataset, kept / "train.jsonl")
+        held = _keep(answers.validation_file, kept / "validation.jsonl")
         ref = DatasetRef(
-            source=str(dataset), sha256=sha, train_file=str(dataset), train_sha256=sha,
-            validation_file=str(answers.validation_file),
-            validation_sha256=file_sha256(answers.validation_file),
+            source=str(dataset), sha256=sha, train_file=str(train), train_sha256=sha,
+            validation_file=str(held), validation_sha256=file_sha256(held),
             train_examples=valid, validation_examples=holdout.validation_examples)
         return ref, holdout
     if not report.usable:
@@ -159,6 +164,15 @@ def _held_out(dataset: Path, report: ValidationReport, answers: ChecklistAnswers
         validation_sha256=file_sha256(split.validation_path),
         train_examples=split.counts.train, validation_examples=split.counts.validation)
     return ref, holdout
+
+
+def _keep(source: Path, target: Path) -> Path:
+    """Copy `source` to `target` atomically (a temp name, then rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    shutil.copyfile(source, partial)
+    partial.replace(target)
+    return target
 
 
 def _costs(report: ValidationReport | None, ref: DatasetRef | None,

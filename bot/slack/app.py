@@ -4,7 +4,7 @@ place. Nothing here connects at import time."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -18,8 +18,12 @@ from bot.advice.answer import Answer
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.slack import actions, commands, events
+from bot.slack.checklist import ChecklistFlow
 from bot.slack.responder import Responder
 from bot.slack.store import SlackStore
+
+if TYPE_CHECKING:
+    from bot.checklist.service import ChecklistService
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -42,8 +46,10 @@ def build_web_client(settings: Settings) -> WebClient:
 
 
 def build_app(settings: Settings, answer: Callable[[list[str]], Answer], store: SlackStore,
-              *, http_mode: bool, **app_options: Any) -> App:
-    """The Bolt app. In HTTP mode requests must carry a valid signature."""
+              *, http_mode: bool, checklist: ChecklistService | None = None,
+              **app_options: Any) -> App:
+    """The Bolt app. In HTTP mode requests must carry a valid signature. Without a
+    `checklist`, `/finetune check` and `validate` say it is not configured."""
     secret = settings.slack_signing_secret
     if http_mode and secret is None:
         raise ConfigError("HTTP mode needs SLACK_SIGNING_SECRET (Slack app › Basic "
@@ -58,7 +64,11 @@ def build_app(settings: Settings, answer: Callable[[list[str]], Answer], store: 
         **app_options,
     )
     responder = Responder(answer, store)
-    commands.register(app, responder)
+    flow = None
+    if checklist is not None:
+        flow = ChecklistFlow(checklist, settings, responder)
+        flow.register(app)
+    commands.register(app, responder, flow)
     events.register(app, responder, store)
     actions.register(app, store)
     return app

@@ -16,7 +16,8 @@ MAX_SECTION = 3000  # characters in a section's text
 MAX_HEADER = 150
 FEEDBACK_ACTION = "answer_feedback"
 COMMAND = "/finetune"
-SUBCOMMANDS_LATER = ("check", "validate", "launch", "status", "jobs", "cancel")
+SUBCOMMANDS_CHECKLIST = ("check", "validate")
+SUBCOMMANDS_LATER = ("launch", "status", "jobs", "cancel")
 
 
 def escape(text: str) -> str:
@@ -24,7 +25,7 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _plain(text: str, limit: int) -> dict[str, Any]:
+def plain_text(text: str, limit: int) -> dict[str, Any]:
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     return {"type": "plain_text", "text": text, "emoji": True}
 
@@ -46,9 +47,14 @@ def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
     return pieces
 
 
-def _sections(mrkdwn: str) -> list[Block]:
+def sections(mrkdwn: str) -> list[Block]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}
             for piece in split_text(mrkdwn)]
+
+
+def split_messages(blocks: list[Block]) -> list[list[Block]]:
+    """Consecutive messages of at most 50 blocks each."""
+    return [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
 
 
 def feedback_actions(answer: Answer) -> Block:
@@ -58,9 +64,9 @@ def feedback_actions(answer: Answer) -> Block:
         "block_id": f"feedback:{answer.id}",
         "elements": [
             {"type": "button", "action_id": f"{FEEDBACK_ACTION}_up", "value": value,
-             "text": _plain("👍 Helpful", 75)},
+             "text": plain_text("👍 Helpful", 75)},
             {"type": "button", "action_id": f"{FEEDBACK_ACTION}_down", "value": value,
-             "text": _plain("👎 Not helpful", 75)},
+             "text": plain_text("👎 Not helpful", 75)},
         ],
     }
 
@@ -69,23 +75,23 @@ def answer_messages(answer: Answer, asked_by: str | None = None,
                     question: str | None = None) -> list[list[Block]]:
     """The answer as one or more messages of at most 50 blocks each; the feedback
     buttons close the last one."""
-    blocks: list[Block] = [{"type": "header", "text": _plain(answer.headline, MAX_HEADER)}]
+    blocks: list[Block] = [{"type": "header", "text": plain_text(answer.headline, MAX_HEADER)}]
     if question is not None:
         who = f"<@{asked_by}> asked" if asked_by else "Question"
-        blocks += _sections(f"*{who}:* {escape(question)}")
-    blocks += _sections(escape(answer.answer))
+        blocks += sections(f"*{who}:* {escape(question)}")
+    blocks += sections(escape(answer.answer))
     if answer.follow_up_questions:
         lines = "\n".join(f"• {escape(q)}" for q in answer.follow_up_questions)
-        blocks += _sections(f"*To firm this up, tell me (reply in this thread):*\n{lines}")
+        blocks += sections(f"*To firm this up, tell me (reply in this thread):*\n{lines}")
     if answer.sources:
         lines = "\n".join(
             f"[{i}] *{escape(s.title)}* › {escape(s.section)} — `{escape(s.path)}`"
             for i, s in enumerate(answer.sources, 1))
-        blocks += _sections(f"*Sources*\n{lines}")
+        blocks += sections(f"*Sources*\n{lines}")
     blocks.append({"type": "context", "elements": [
         {"type": "mrkdwn", "text": f"Verdict: `{answer.verdict}` · answer {answer.id}"}]})
     blocks.append(feedback_actions(answer))
-    return [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
+    return split_messages(blocks)
 
 
 def fallback_text(answer: Answer) -> str:
@@ -102,25 +108,28 @@ def help_blocks() -> list[Block]:
         f"or just `{COMMAND} <your question>`, @mention me in a channel, or DM me. Reply in "
         "the answer's thread to add details (how many examples, what you tried) and I "
         "reconsider with the whole thread in mind.\n\n"
+        f"*Before fine-tuning:* `{COMMAND} check` opens the pre-launch checklist (use case, "
+        "prompting, knowledge base, data, hold-out, backend, cost) and can take your JSONL "
+        f"dataset; `{COMMAND} validate` checks a dataset on its own.\n\n"
         f"*Coming next:* {', '.join(f'`{c}`' for c in SUBCOMMANDS_LATER)} "
-        "(pre-launch checklist, dataset validation and fine-tuning jobs)."
+        "(fine-tuning jobs)."
     )
-    return _sections(text)
+    return sections(text)
 
 
 def notice_blocks(text: str) -> list[Block]:
-    return _sections(escape(text))
+    return sections(escape(text))
 
 
 def home_view(recent: list[RecentAnswer]) -> dict[str, Any]:
-    blocks: list[Block] = [{"type": "header", "text": _plain("ft-advisor", MAX_HEADER)}]
+    blocks: list[Block] = [{"type": "header", "text": plain_text("ft-advisor", MAX_HEADER)}]
     blocks += help_blocks()
     blocks.append({"type": "divider"})
     if recent:
         lines = "\n".join(f"• `{a.verdict}` — {escape(a.headline)} (<#{a.channel}>)"
                           for a in recent)
-        blocks += _sections(f"*Your recent answers*\n{lines}")
+        blocks += sections(f"*Your recent answers*\n{lines}")
     else:
-        blocks += _sections("*Your recent answers*\nNone yet — ask me something.")
-    blocks += _sections("*Recent fine-tuning jobs*\nNo jobs yet.")
+        blocks += sections("*Your recent answers*\nNone yet — ask me something.")
+    blocks += sections("*Recent fine-tuning jobs*\nNo jobs yet.")
     return {"type": "home", "blocks": blocks}

@@ -6,10 +6,11 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.slack.blocks import SUBCOMMANDS_LATER, help_blocks, notice_blocks
+from bot.slack.blocks import SUBCOMMANDS_CHECKLIST, SUBCOMMANDS_LATER, help_blocks, notice_blocks
+from bot.slack.checklist import NOT_CONFIGURED, ChecklistFlow
 from bot.slack.responder import Responder
 
-SUBCOMMANDS = ("ask", "help", *SUBCOMMANDS_LATER)
+SUBCOMMANDS = ("ask", "help", *SUBCOMMANDS_CHECKLIST, *SUBCOMMANDS_LATER)
 
 
 def parse(text: str) -> tuple[str, str]:
@@ -23,16 +24,25 @@ def parse(text: str) -> tuple[str, str]:
     return "ask", stripped
 
 
-def register(app: App, responder: Responder) -> None:
+def register(app: App, responder: Responder, checklist: ChecklistFlow | None) -> None:
     @app.command("/finetune")
     def finetune(ack: Any, command: dict[str, Any], respond: Any, client: Any) -> None:
         sub, rest = parse(command.get("text", ""))
         if sub == "help" or (sub == "ask" and not rest):
             ack(blocks=help_blocks(), text="How to use /finetune", response_type="ephemeral")
             return
+        if sub in SUBCOMMANDS_CHECKLIST:
+            if checklist is None:
+                ack(blocks=notice_blocks(NOT_CONFIGURED), text=NOT_CONFIGURED,
+                    response_type="ephemeral")
+                return
+            ack()  # the modal is the answer; it must open within the trigger's 3 s
+            responder.submit_now(checklist.open_modal, client, respond, sub,
+                                 command["trigger_id"], command["channel_id"])
+            return
         if sub != "ask":
-            text = (f"`/finetune {sub}` is not available yet: it arrives with the pre-launch "
-                    "checklist and fine-tuning jobs. `/finetune ask …` works today.")
+            text = (f"`/finetune {sub}` is not available yet: it arrives with fine-tuning "
+                    "jobs. `/finetune check` runs the pre-launch checklist today.")
             ack(blocks=notice_blocks(text), text=text, response_type="ephemeral")
             return
         ack(text="Thinking about it — the answer will appear in this channel.",

@@ -42,10 +42,19 @@ class Responder:
         self._answer = answer
         self._store = store
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="answer")
+        # Calls that must happen within seconds (views.open: a trigger id expires after
+        # 3 s) get their own threads, never queued behind slow answers or checklists.
+        self._now = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ui")
 
     def submit(self, work: Callable[..., None], *args: Any) -> Future[None]:
         """Run `work` on the answer pool; failures are logged, never lost silently."""
         future = self._pool.submit(work, *args)
+        future.add_done_callback(_log_failure)
+        return future
+
+    def submit_now(self, work: Callable[..., None], *args: Any) -> Future[None]:
+        """Run a quick Slack call on its own small pool, straight after the ack."""
+        future = self._now.submit(work, *args)
         future.add_done_callback(_log_failure)
         return future
 

@@ -134,7 +134,10 @@ def test_a_validation_file_that_overlaps_training_fails(
     result = service(tmp_path, services).check(answers, train)
     held = next(i for i in result.items if i.key == "held_out")
     assert held.status is Status.FAIL and held.reason.startswith("50 validation examples")
-    assert result.dataset is not None and result.dataset.validation_file == str(validation)
+    ref = result.dataset
+    assert ref is not None and ref.validation_sha256 == file_sha256(validation)
+    assert Path(ref.validation_file or "").read_bytes() == validation.read_bytes()
+    assert Path(ref.train_file).read_bytes() == train.read_bytes()
 
 
 def test_without_a_dataset_the_stated_count_is_used(tmp_path: Path,

@@ -8,13 +8,15 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.advice.answer import Answer
 from bot.config import Settings
 from bot.slack.app import build_app
 from bot.slack.server import SlackHTTPServer
@@ -71,17 +73,19 @@ class SlackRig:
         return self.stub.wait_for("chat.postMessage", count, timeout)
 
 
-def slack_settings(data_dir: Path, stub: SlackStub) -> Settings:
+def slack_settings(data_dir: Path, stub: SlackStub, **extra: Any) -> Settings:
     return Settings(FT_DATA_DIR=data_dir, FT_TODAY=TODAY, SLACK_BOT_TOKEN=TOKEN,
-                    SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=stub.base_url)
+                    SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=stub.base_url, **extra)
 
 
-@pytest.fixture
-def rig(services: Services, warm_data_dir: Path, tmp_path: Path) -> Iterator[SlackRig]:
-    with slack_api_stub() as stub:
-        store = SlackStore(tmp_path / "slack.sqlite3")
-        app = build_app(slack_settings(warm_data_dir, stub),
-                        lambda turns: services.advisor.answer(turns), store, http_mode=True)
+@contextmanager
+def running_rig(data_dir: Path, answer: Callable[[list[str]], Answer], store_path: Path,
+                checklist: Any = None, **settings: Any) -> Iterator[SlackRig]:
+    """The app on a free port of 127.0.0.1, its Web API client on a fresh stub."""
+    with slack_api_stub(bot_token=TOKEN) as stub:
+        store = SlackStore(store_path)
+        app = build_app(slack_settings(data_dir, stub, **settings), answer, store,
+                        http_mode=True, checklist=checklist)
         server = SlackHTTPServer(app, "127.0.0.1", 0)
         server.start_background()
         try:
@@ -91,6 +95,13 @@ def rig(services: Services, warm_data_dir: Path, tmp_path: Path) -> Iterator[Sla
             server.shutdown()
             server.server_close()
             store.close()
+
+
+@pytest.fixture
+def rig(services: Services, warm_data_dir: Path, tmp_path: Path) -> Iterator[SlackRig]:
+    with running_rig(warm_data_dir, lambda turns: services.advisor.answer(turns),
+                     tmp_path / "slack.sqlite3") as rig:
+        yield rig
 
 
 def mention(text: str, ts: str = "1700000001.000100", **extra: Any) -> dict[str, Any]:

@@ -3,7 +3,8 @@ slack_sdk / slack-bolt clients at it (``WebClient(base_url=stub.base_url)``).
 
 It records every call, answers with realistic ``{"ok": true, ...}`` payloads, can fail
 calls on demand (rate limits, server errors, Slack errors) and also serves response_url
-endpoints."""
+endpoints and the files registered with ``add_file`` (``files.info`` and a download
+URL that needs the bot token as a Bearer token)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 RESPONSE_PREFIX = "response/"
+FILES_PREFIX = "files/"
 TEAM_URL = "https://ft-advisor-test.slack.com/"
 
 
@@ -45,6 +47,7 @@ class Call:
     at: float
     status: int = 200
     failed: bool = False
+    response: dict[str, Any] | None = None  # the payload the stub answered with
 
     def json_field(self, name: str) -> Any:
         """Return a param, json-decoded if Slack received it as a JSON string."""
@@ -66,12 +69,26 @@ class Failure:
     retry_after: int | None = None
 
 
+@dataclass(frozen=True)
+class StubFile:
+    """A file ``files.info`` describes; ``size`` and ``url`` may lie on purpose."""
+
+    id: str
+    name: str
+    content: bytes
+    filetype: str
+    size: int
+    url: str
+
+
 @dataclass
 class SlackStub:
     """State of a running stub; all methods are thread-safe."""
 
     base_url: str = ""
     root_url: str = ""
+    bot_token: str | None = None  # downloads need ``Authorization: Bearer <bot_token>``
+    _files: dict[str, StubFile] = field(default_factory=dict)
     _calls: list[Call] = field(default_factory=list)
     _failures: dict[str, deque[Failure]] = field(default_factory=lambda: defaultdict(deque))
     _replies: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
@@ -116,12 +133,33 @@ class SlackStub:
         with self._cond:
             self._users[user_id] = {"id": user_id, **user}
 
+    def add_file(
+        self,
+        file_id: str,
+        name: str,
+        content: bytes,
+        filetype: str = "jsonl",
+        size: int | None = None,
+        url: str | None = None,
+    ) -> str:
+        """Register a file for ``files.info``; return its download URL (on this stub
+        unless ``url`` says otherwise)."""
+        url = url or f"{self.root_url}{FILES_PREFIX}{file_id}/{name}"
+        actual = len(content) if size is None else size
+        with self._cond:
+            self._files[file_id] = StubFile(file_id, name, content, filetype, actual, url)
+        return url
+
     # --- inspection ------------------------------------------------------------
 
     def calls(self, method: str | None = None) -> list[Call]:
         """Recorded calls, optionally only those of ``method``."""
         with self._cond:
             return [c for c in self._calls if method is None or c.method == method]
+
+    def downloads(self, file_id: str) -> list[Call]:
+        """Download requests for ``file_id`` (refused ones included, status 401)."""
+        return self.calls(f"{FILES_PREFIX}{file_id}")
 
     def responses(self, name: str) -> list[dict[str, Any]]:
         """JSON bodies POSTed to ``response_url(name)``."""
@@ -219,6 +257,12 @@ class SlackStub:
                 "ok": True,
                 "view": {"id": "VSTUB1", "team_id": "T1", "hash": "stub.hash", **view},
             }
+        if method in ("views.open", "views.update"):
+            view = _decoded(params.get("view", {}))
+            view = view if isinstance(view, dict) else {}
+            view_id = str(params.get("view_id") or f"VSTUB{len(self.calls(method)) + 1}")
+            return {"ok": True, "view": {"id": view_id, "team_id": "T1", "hash": "stub.hash",
+                                         "state": {"values": {}}, **view}}
         if method == "conversations.replies":
             key = (str(params.get("channel", "")), str(params.get("ts", "")))
             with self._cond:
@@ -235,6 +279,39 @@ class SlackStub:
                 user = self._users.get(user_id)
             return {"ok": True, "user": user or _default_user(user_id)}
         return {"ok": True}
+
+    def _file_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._cond:
+            file = self._files.get(str(params.get("file", "")))
+        if file is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {
+            "ok": True,
+            "file": {
+                "id": file.id,
+                "name": file.name,
+                "title": file.name,
+                "filetype": file.filetype,
+                "mimetype": "application/octet-stream",
+                "size": file.size,
+                "url_private": file.url,
+                "url_private_download": file.url,
+            },
+        }
+
+    def _download(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        """Serve a registered file's bytes to the bot token only; record the request."""
+        file_id = path[len(FILES_PREFIX) :].split("/")[0]
+        call = Call(f"{FILES_PREFIX}{file_id}", {}, headers, time.time())
+        with self._cond:
+            file = self._files.get(file_id)
+        authorized = self.bot_token is not None and call.header("Authorization") == (
+            f"Bearer {self.bot_token}"
+        )
+        call.status = 404 if file is None else 200 if authorized else 401
+        call.failed = call.status != 200
+        self._record(call)
+        return call.status, file.content if file and authorized else b""
 
 
 def _decoded(value: Any) -> Any:
@@ -290,9 +367,10 @@ def _parse_body(content_type: str, raw: bytes) -> dict[str, Any]:
 
 
 @contextmanager
-def slack_api_stub() -> Iterator[SlackStub]:
-    """Run the stub on a free port of 127.0.0.1 for the duration of the block."""
-    stub = SlackStub()
+def slack_api_stub(bot_token: str | None = None) -> Iterator[SlackStub]:
+    """Run the stub on a free port of 127.0.0.1 for the duration of the block.
+    ``bot_token`` is the token file downloads must carry."""
+    stub = SlackStub(bot_token=bot_token)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -316,6 +394,9 @@ def slack_api_stub() -> Iterator[SlackStub]:
                 return
             if url.path.startswith("/api/"):
                 self._api(url.path[len("/api/") :], params, headers)
+            elif url.path.startswith(f"/{FILES_PREFIX}"):
+                status, data = stub._download(url.path[1:], headers)
+                self._send(status, data, content_type="application/octet-stream")
             elif url.path.startswith(f"/{RESPONSE_PREFIX}"):
                 stub._record(Call(url.path[1:], params, headers, time.time()))
                 self._send(200, b"ok", content_type="text/plain")
@@ -333,8 +414,10 @@ def slack_api_stub() -> Iterator[SlackStub]:
                 )
                 self._send(failure.status, {"ok": False, "error": failure.error}, extra)
                 return
-            payload = stub._answer(method, params)
-            stub._record(Call(method, params, headers, time.time()))
+            payload = stub._file_info(params) if method == "files.info" else (
+                stub._answer(method, params)
+            )
+            stub._record(Call(method, params, headers, time.time(), response=payload))
             self._send(200, payload)
 
         def _send(
