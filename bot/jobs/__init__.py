@@ -1,0 +1,1 @@
+"""Fine-tuning jobs: specs, backends (LoRA, OpenAI), the durable store and the watcher."""
