@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,27 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+QUEUES = ["billing", "refunds", "shipping", "login", "bug", "feature", "cancel", "other"]
+
+
+def ticket(i: int) -> dict[str, object]:
+    queue = QUEUES[i % len(QUEUES)]
+    return {"messages": [
+        {"role": "system", "content": "Route the ticket to one queue. Reply with the label."},
+        {"role": "user", "content": f"Ticket #{i}: customer {i * 7 % 1000} writes about "
+                                    f"{queue} issue number {i} in order {i * 13}."},
+        {"role": "assistant", "content": queue},
+    ]}
+
+
+@pytest.fixture
+def write_dataset(tmp_path: Path) -> Callable[..., Path]:
+    def write(n: int, name: str = "train.jsonl", start: int = 0,
+              extra_lines: tuple[str, ...] = ()) -> Path:
+        path = tmp_path / name
+        lines = [json.dumps(ticket(i)) for i in range(start, start + n)]
+        path.write_text("\n".join([*lines, *extra_lines]) + "\n", encoding="utf-8")
+        return path
+
+    return write

@@ -1,7 +1,11 @@
 """Plain words for a job's state: one line for lists, a progress text updated in
-place, and the terminal messages. Pure functions; Slack and the CLI share them."""
+place, and the terminal messages. Pure functions; Slack and the CLI share them:
+`quote` escapes text that came from outside (Slack passes its mrkdwn escape) and
+`mention` shows who did something (Slack turns user ids into mentions)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from bot.jobs.backend import JobStatus, Progress
 from bot.jobs.store import Job
@@ -50,19 +54,26 @@ def summary_line(job: Job) -> str:
             f"  (checklist {job.spec.checklist_id}, by {job.spec.requested_by})")
 
 
-def progress_text(job: Job) -> str:
+Quote = Callable[[str], str]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def progress_text(job: Job, quote: Quote = _same) -> str:
     return (f"Fine-tuning job {job.id}: {STATUS_WORDS[job.status]} — {job.backend}, "
-            f"{job.spec.base_model}\n{progress_line(job.progress)}")
+            f"{quote(job.spec.base_model)}\n{progress_line(job.progress)}")
 
 
-def finished_text(job: Job) -> str:
+def finished_text(job: Job, quote: Quote = _same, mention: Quote = _same) -> str:
     icon = ICONS.get(job.status, "")
     if job.status is JobStatus.SUCCEEDED:
         outcome = job.outcome
         lines = [f"{icon} Fine-tuning job {job.id} succeeded."]
         if outcome and outcome.model:
             what = "Model" if job.backend == "openai" else "Adapter"
-            lines.append(f"{what}: {outcome.model}")
+            lines.append(f"{what}: {quote(outcome.model)}")
         if outcome and outcome.trained_tokens is not None:
             lines.append(f"Trained tokens: {outcome.trained_tokens:,}")
         if outcome and outcome.final_eval_loss is not None:
@@ -70,9 +81,10 @@ def finished_text(job: Job) -> str:
         lines.append("Next: compare it with the prompted baseline on the held-out set.")
         return "\n".join(lines)
     if job.status is JobStatus.FAILED:
-        return (f"{icon} Fine-tuning job {job.id} failed: {job.error or 'no reason given'}\n"
+        return (f"{icon} Fine-tuning job {job.id} failed: "
+                f"{quote(job.error or 'no reason given')}\n"
                 "What to check: the training file (`ft-advisor validate`), the base model "
                 "name and access to it, and the backend's quota; `ft-advisor status "
                 f"{job.id}` shows every event.")
-    by = job.cancelled_by or "someone outside ft-advisor"
+    by = mention(job.cancelled_by) if job.cancelled_by else "someone outside ft-advisor"
     return f"{icon} Fine-tuning job {job.id} was cancelled by {by}."

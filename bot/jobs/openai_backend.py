@@ -69,7 +69,7 @@ class OpenAIBackend:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
-        self._create_client = client
+        self._create_client = client.with_options(max_retries=0)
         self._today = today
         self._page = poll_page
         self._attempts = create_attempts
@@ -136,6 +136,8 @@ class OpenAIBackend:
                 raise failure
 
     def poll(self, external_id: str, cursor: str | None = None) -> Snapshot:
+        """Status and outcome from the job; `events` are the message events newer than
+        `cursor`, while metrics events (one per step) feed `progress` instead."""
         jobs = self._client.fine_tuning.jobs
         job = jobs.retrieve(external_id)
         new = self._events_since(external_id, cursor)  # oldest first

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
 
 from slack_sdk import WebClient
@@ -22,6 +23,7 @@ from bot.slack.blocks import escape
 log = logging.getLogger(__name__)
 EVENT_TYPE = "ft_job_notification"
 PROGRESS = "progress"
+_USER_ID = re.compile(r"[UW][A-Z0-9_]+")
 SETTLE_AFTER_S = 60  # an unconfirmed claim younger than this may still be in flight
 
 
@@ -35,15 +37,15 @@ class SlackNotifier:
             return
         claimed, ts = self._store.notification(job.id, PROGRESS)
         if not claimed:
-            self._deliver(job, PROGRESS, progress_text(job))
+            self._deliver(job, PROGRESS, progress_text(job, escape))
         elif ts is not None:
             self._client.chat_update(channel=job.spec.channel, ts=ts,
-                                     text=escape(progress_text(job)))
+                                     text=progress_text(job, escape))
 
     def finished(self, job: Job) -> None:
         if job.spec.channel is None or not job.terminal:
             return
-        self._deliver(job, job.status.value, finished_text(job))
+        self._deliver(job, job.status.value, finished_text(job, escape, mention))
 
     def deliver_pending(self, job: Job) -> None:
         if job.spec.channel is None:
@@ -53,7 +55,8 @@ class SlackNotifier:
             if ts is not None:
                 self._store.confirm_notification(job.id, key, ts)
             elif self._store.claim_age_s(job.id, key) >= SETTLE_AFTER_S:
-                text = progress_text(job) if key == PROGRESS else finished_text(job)
+                text = (progress_text(job, escape) if key == PROGRESS
+                        else finished_text(job, escape, mention))
                 self._post(job, key, text)
 
     def _deliver(self, job: Job, key: str, text: str) -> None:
@@ -63,7 +66,7 @@ class SlackNotifier:
     def _post(self, job: Job, key: str, text: str) -> None:
         assert job.spec.channel is not None
         response = self._client.chat_postMessage(
-            channel=job.spec.channel, thread_ts=job.spec.thread_ts, text=escape(text),
+            channel=job.spec.channel, thread_ts=job.spec.thread_ts, text=text,
             metadata={"event_type": EVENT_TYPE,
                       "event_payload": {"job_id": job.id, "key": key}})
         self._store.confirm_notification(job.id, key, str(response["ts"]))
@@ -100,6 +103,11 @@ class SlackNotifier:
             if _names(message, job.id, key):
                 return str(message["ts"])
         return None
+
+
+def mention(user: str) -> str:
+    """A Slack user id as a mention; anything else (local:USER) as escaped text."""
+    return f"<@{user}>" if _USER_ID.fullmatch(user) else escape(user)
 
 
 def _names(message: dict[str, Any], job_id: str, key: str) -> bool:

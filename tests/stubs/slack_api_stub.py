@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 RESPONSE_PREFIX = "response/"
 FILES_PREFIX = "files/"
+UPLOAD_PREFIX = "upload/"
 TEAM_URL = "https://ft-advisor-test.slack.com/"
 
 
@@ -92,6 +93,8 @@ class SlackStub:
     _calls: list[Call] = field(default_factory=list)
     _failures: dict[str, deque[Failure]] = field(default_factory=lambda: defaultdict(deque))
     _replies: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    remember_posts: bool = False  # threaded posts show up in conversations.replies
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> uploaded bytes
     _users: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ts_counter: int = 0
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -235,7 +238,21 @@ class SlackStub:
                 message["blocks"] = _decoded(params["blocks"])
             if "thread_ts" in params:
                 message["thread_ts"] = params["thread_ts"]
+            if "metadata" in params:
+                message["metadata"] = _decoded(params["metadata"])
+            if self.remember_posts and params.get("thread_ts"):
+                with self._cond:
+                    self._replies.setdefault((channel, str(params["thread_ts"])), []).append(
+                        message)
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "files.getUploadURLExternal":
+            file_id = f"FUP{len(self.calls(method)) + 1}"
+            return {"ok": True, "file_id": file_id,
+                    "upload_url": f"{self.root_url}{UPLOAD_PREFIX}{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = _decoded(params.get("files", "[]"))
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")}
+                                          for f in files]}
         if method == "chat.update":
             ts = params.get("ts", "")
             message = {"text": params.get("text", "")}
@@ -397,6 +414,11 @@ def slack_api_stub(bot_token: str | None = None) -> Iterator[SlackStub]:
             elif url.path.startswith(f"/{FILES_PREFIX}"):
                 status, data = stub._download(url.path[1:], headers)
                 self._send(status, data, content_type="application/octet-stream")
+            elif url.path.startswith(f"/{UPLOAD_PREFIX}"):
+                with stub._cond:
+                    stub.uploads[url.path[len(UPLOAD_PREFIX) + 1:]] = raw
+                stub._record(Call(url.path[1:], {}, headers, time.time()))
+                self._send(200, b"OK - uploaded", content_type="text/plain")
             elif url.path.startswith(f"/{RESPONSE_PREFIX}"):
                 stub._record(Call(url.path[1:], params, headers, time.time()))
                 self._send(200, b"ok", content_type="text/plain")
