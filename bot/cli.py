@@ -347,3 +347,118 @@ def _local_user() -> str | None:
         return f"local:{getpass.getuser()}"
     except (KeyError, OSError):
         return None
+
+
+def _echo_job(job: Any, events: list[tuple[str, str]] | None = None) -> None:
+    from bot.jobs.messages import finished_text, progress_text
+
+    click.echo(finished_text(job) if job.terminal else progress_text(job))
+    for key, message in events or []:
+        click.echo(f"  {key:<28} {message}")
+
+
+@cli.command()
+@click.option("--checklist", "checklist_id", help="Launch what this passed checklist checked.")
+@click.option("--spec", "spec_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="A JobSpec JSON file; its checklist must have passed for its training file.")
+@click.option("--preset", default="balanced", show_default=True,
+              help="LoRA hyperparameter preset: balanced, small-data or quick.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation of the cost.")
+@friendly_errors
+def launch(checklist_id: str | None, spec_file: Path | None, preset: str, yes: bool) -> None:
+    """Launch a fine-tuning job from a passed checklist (FT_LAUNCHERS must list
+    local:USER)."""
+    from bot.jobs.launch import LaunchRequest
+    from bot.jobs.spec import JobSpec
+
+    if (checklist_id is None) == (spec_file is None):
+        raise click.UsageError("Give one of --checklist ID or --spec FILE.")
+    services = _services()
+    launcher = services.launcher()
+    spec = None
+    if spec_file is not None:
+        try:
+            spec = JobSpec.model_validate_json(spec_file.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{spec_file} is not a readable JobSpec: "
+                             f"{str(exc).splitlines()[0]}") from exc
+        if spec.checklist_id is None:
+            raise InputError(f"{spec_file} names no checklist_id; launches need a passed "
+                             "checklist.")
+        checklist_id = spec.checklist_id
+    assert checklist_id is not None
+    user = _local_user() or "local:unknown"
+    result, cost = launcher.check(LaunchRequest(checklist_id, user, False, preset))
+    currency = services.checklist.pricing.currency
+    answers = result.answers
+    model = answers.base_model if answers.backend == "lora" else answers.openai_model
+    click.echo(f"Launch {answers.backend} fine-tuning of {model} on checklist {result.id}: "
+               f"estimated {cost:,.2f} {currency}.", err=True)
+    confirmed = yes or click.confirm("Launch it?", default=False, err=True)
+    job, created = launcher.launch(LaunchRequest(checklist_id, user, confirmed, preset),
+                                   spec=spec)
+    click.echo(("Launched" if created else "Already launched") + f": job {job.id}")
+    _echo_job(job)
+
+
+@cli.command()
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
+@friendly_errors
+def jobs(limit: int) -> None:
+    """Recent fine-tuning jobs."""
+    from bot.jobs.messages import summary_line
+
+    found = _services().job_store.recent(limit=limit)
+    for job in found:
+        click.echo(summary_line(job))
+    if not found:
+        click.echo("No fine-tuning jobs yet.")
+
+
+@cli.command()
+@click.argument("job_id")
+@click.option("--follow", is_flag=True, help="Keep polling until the job finishes.")
+@friendly_errors
+def status(job_id: str, follow: bool) -> None:
+    """A job's status, progress and events."""
+    from bot.jobs.watcher import Watcher
+
+    services = _services()
+    store = services.job_store
+    job = store.get(job_id)
+    if job is None:
+        raise InputError(f"There is no job {job_id}; `ft-advisor jobs` lists them.")
+    if follow and not job.terminal:
+        _follow(Watcher(store, services.backend_for, interval_s=0), store, job.id,
+                services.settings.watch_interval_s)
+        job = store.get(job.id) or job
+    _echo_job(job, store.events(job.id))
+
+
+def _follow(watcher: Any, store: Any, job_id: str, interval_s: float) -> None:
+    """Poll one job until it finishes, with a progress bar over its steps."""
+    import time
+
+    from tqdm import tqdm
+
+    with tqdm(unit="step", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+        while True:
+            watcher.poll_once(force=True)
+            job = store.get(job_id)
+            if job.progress is not None and job.progress.step is not None:
+                bar.total = job.progress.total_steps
+                bar.n = job.progress.step
+                bar.set_postfix_str(f"{job.status.value} loss={job.progress.loss}")
+                bar.refresh()
+            if job.terminal:
+                return
+            time.sleep(min(interval_s, 5.0))
+
+
+@cli.command()
+@click.argument("job_id")
+@friendly_errors
+def cancel(job_id: str) -> None:
+    """Cancel a job (authorised users only)."""
+    job = _services().launcher().cancel(job_id, _local_user() or "local:unknown")
+    click.echo(f"Cancel requested for job {job.id} ({job.status.value}).")

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     lora_runner: Literal["local", "ray"] = Field("local", alias="FT_LORA_RUNNER")
     ray_address: str | None = Field(None, alias="RAY_ADDRESS")
     max_upload_mb: int = Field(500, alias="FT_MAX_UPLOAD_MB", ge=1)
+    launchers: str = Field("", alias="FT_LAUNCHERS")  # user/group ids; empty: nobody
+    watch_interval_s: float = Field(30.0, alias="FT_WATCH_INTERVAL_S", gt=0)
 
     @property
     def uses_llm(self) -> bool:

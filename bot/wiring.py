@@ -3,6 +3,7 @@ first use, so commands that need no model or store never load one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from bot.advice.framework import Goal
 from bot.advice.signals import ExemplarIndex
 from bot.advisor import Advisor, read_goal
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.rag.embeddings import MiniLMEmbedder
 from bot.rag.ingest import IngestReport, ensure_bundled_knowledge
 from bot.rag.retrieve import Retriever
@@ -21,12 +23,16 @@ from bot.slack.store import SlackStore
 if TYPE_CHECKING:
     from bot.checklist.service import ChecklistService
     from bot.checklist.store import ChecklistStore
+    from bot.jobs.backend import Backend
+    from bot.jobs.launch import Launcher
+    from bot.jobs.store import JobStore
 
 
 class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.bundled_report: IngestReport | None = None
+        self._backends: dict[str, Backend] = {}
 
     @cached_property
     def embedder(self) -> MiniLMEmbedder:
@@ -94,6 +100,26 @@ class Services:
 
         return ChecklistService(self.settings, self.goal_of, self.checklist_store)
 
+    @cached_property
+    def job_store(self) -> JobStore:
+        from bot.jobs.store import JobStore
+
+        return JobStore(self.db)
+
+    def backend_for(self, name: str) -> Backend:
+        """The backend for "openai" or "lora" (local subprocess or Ray), made once."""
+        if name not in self._backends:
+            self._backends[name] = _make_backend(name, self.settings)
+        return self._backends[name]
+
+    def launcher(self, in_group: Callable[[str, str], bool] | None = None) -> Launcher:
+        from bot.jobs.launch import Launcher, parse_launchers
+
+        return Launcher(checklists=self.checklist_store, jobs=self.job_store,
+                        pricing=self.checklist.pricing, backend_for=self.backend_for,
+                        launchers=parse_launchers(self.settings.launchers),
+                        budget=self.settings.budget, in_group=in_group)
+
     def goal_of(self, text: str) -> Goal | None:
         """The goal a use-case description is about (loads the model, not the store)."""
         return read_goal(text, self.embedder.encode_units, self.exemplar_index,
@@ -103,6 +129,21 @@ class Services:
         """Load the model and the exemplars and check the knowledge base now, so the
         first user does not wait for it."""
         self.advisor.answer(["Should we fine-tune?"])
+
+
+def _make_backend(name: str, settings: Settings) -> Backend:
+    if name == "openai":
+        from bot.jobs.openai_backend import OpenAIBackend
+
+        return OpenAIBackend.from_settings(settings)
+    from bot.finetune.runners import LocalRunner, RayRunner
+
+    jobs_dir = settings.data_dir / "jobs"
+    if settings.lora_runner == "ray":
+        if not settings.ray_address:
+            raise ConfigError("FT_LORA_RUNNER is 'ray' but RAY_ADDRESS is not set.")
+        return RayRunner(settings.ray_address, jobs_dir)
+    return LocalRunner(jobs_dir)
 
 
 def build_services(settings: Settings) -> Services:

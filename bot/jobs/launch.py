@@ -81,15 +81,22 @@ class Launcher:
                          f"{', '.join(PRESETS)})")
         return result, cost
 
-    def launch(self, request: LaunchRequest) -> tuple[Job, bool]:
+    def launch(self, request: LaunchRequest, spec: JobSpec | None = None
+               ) -> tuple[Job, bool]:
         """(the job, True) when this call created it; (the existing job, False) for a
-        repeated or concurrent launch of the same checklist."""
+        repeated or concurrent launch of the same checklist. A given `spec` must train
+        what the checklist checked; by default the spec is built from the checklist."""
         result, cost = self.check(request)
         if not request.confirmed:
             self._refuse(request.user, request.checklist_id,
                          f"the launch was not confirmed (estimated cost {cost:,.2f} "
                          f"{self._pricing.currency})")
-        spec = self._spec(result, request)
+        built = self._spec(result, request)
+        if spec is not None:
+            self._check_spec(request.user, spec, built)
+            spec = spec.model_copy(update={"requested_by": request.user,
+                                           "checklist_id": result.id})
+        spec = spec or built
         job, created = self._jobs.claim(spec)
         self._jobs.audit(request.user, "launch", job.id, True,
                          f"checklist {result.id}, {spec.backend} {spec.base_model}, "
@@ -110,6 +117,26 @@ class Launcher:
                                   error=str(exc))
             return
         self._jobs.set_external_id(job.id, external_id)
+
+    def cancel(self, job_id: str, user: str) -> Job:
+        """Stop a job for an authorised user; the watcher posts the cancellation."""
+        job = self._jobs.get(job_id)
+        if not self.authorised(user):
+            self._jobs.audit(user, "cancel", job_id, False, "not authorised")
+            raise LaunchRefused("Cancel refused: you are not authorised to cancel "
+                                "fine-tuning jobs (FT_LAUNCHERS).")
+        if job is None:
+            raise LaunchRefused(f"There is no job {job_id}.")
+        if job.terminal:
+            raise LaunchRefused(f"Job {job.id} already {job.status.value}.")
+        self._jobs.mark_cancel(job.id, user)
+        if job.external_id is not None:
+            self._backend_for(job.backend).cancel(job.external_id)
+        else:
+            self._jobs.transition(job.id, JobStatus.CANCELLED,
+                                  message=f"cancelled by {user} before submission")
+        self._jobs.audit(user, "cancel", job.id, True, "cancel requested")
+        return self._jobs.get(job.id) or job
 
     def _launch_id(self, result: ChecklistResult) -> str:
         """One launch per checklist at a time: a new attempt only after the previous
@@ -143,6 +170,15 @@ class Launcher:
             checklist_id=result.id, requested_by=request.user,
             channel=request.channel or result.channel,
             thread_ts=request.thread_ts or result.thread_ts)
+
+    def _check_spec(self, user: str, spec: JobSpec, checked: JobSpec) -> None:
+        same = (spec.backend, spec.base_model, spec.training_file.sha256,
+                spec.validation_file.sha256 if spec.validation_file else None)
+        want = (checked.backend, checked.base_model, checked.training_file.sha256,
+                checked.validation_file.sha256 if checked.validation_file else None)
+        if same != want:
+            self._refuse(user, checked.checklist_id or "", "the spec's backend, base model "
+                         "or data differ from what the checklist checked")
 
     def _check_files(self, user: str, result: ChecklistResult) -> None:
         ref = result.dataset
