@@ -169,6 +169,7 @@ def serve(port: int, host: str) -> None:
     (events, commands and interactivity at /slack/events, health at /healthz)."""
     from bot.slack.answering import ProcessAnswerer
     from bot.slack.app import build_app
+    from bot.slack.jobs import start_watcher
 
     services = _services()
     settings = services.settings
@@ -178,9 +179,13 @@ def serve(port: int, host: str) -> None:
     # SIGTERM (docker stop, systemd) shuts down like Ctrl-C: the answer worker stops too.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     answerer = ProcessAnswerer(settings)
+    stop_watcher = None
     try:
         app = build_app(settings, answerer, services.slack_store, http_mode=not socket_mode,
-                        checklist=services.checklist)
+                        checklist=services.checklist, launcher=services.launcher)
+        # Job progress and outcomes go to each job's thread; every replica may watch.
+        stop_watcher = start_watcher(services.job_store, services.backend_for, app.client,
+                                     settings.watch_interval_s)
         answerer.warm_up()  # load the model and the knowledge base before taking traffic
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -199,6 +204,8 @@ def serve(port: int, host: str) -> None:
     except KeyboardInterrupt:
         click.echo("ft-advisor: stopping", err=True)
     finally:
+        if stop_watcher is not None:
+            stop_watcher()
         answerer.close()
 
 
@@ -462,3 +469,95 @@ def cancel(job_id: str) -> None:
     """Cancel a job (authorised users only)."""
     job = _services().launcher().cancel(job_id, _local_user() or "local:unknown")
     click.echo(f"Cancel requested for job {job.id} ({job.status.value}).")
+
+
+def _progress(total: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="example", file=sys.stderr, leave=False,
+                disable=not sys.stderr.isatty())
+
+
+@cli.command("eval")
+@click.option("--dataset", type=click.Path(path_type=Path, dir_okay=False),
+              help="Held-out file (chat JSONL; the last assistant reply is the reference).")
+@click.option("--model", help="Model for the baseline run (an OpenAI-compatible endpoint).")
+@click.option("--prompt", "prompt_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="The team's system prompt, used instead of the examples' own.")
+@click.option("--compare", "job_id", help="Compare a finished job's tuned model with its "
+              "base model on the job's held-out file.")
+@click.option("--evaluator", type=click.Choice(["exact_match", "json_fields",
+                                                "style_similarity"]),
+              help="Default: chosen from the references' shape.")
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--chart", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the comparison bar chart (PNG).")
+@click.option("--yes", is_flag=True, help="Do not ask before spending on a baseline run.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@friendly_errors
+def evaluate(dataset: Path | None, model: str | None, prompt_file: Path | None,
+             job_id: str | None, evaluator: str | None, concurrency: int,
+             chart: Path | None, yes: bool, as_json: bool) -> None:
+    """Measure, don't believe: the prompted baseline on the held-out set
+    (--dataset --model), or a tuned model against its base (--compare JOB)."""
+    from bot.config import get_settings
+    from bot.evaluation import bar_chart_png, estimate_run_cost
+    from bot.evaluation.session import compare_job, held_out, run_baseline
+
+    settings = get_settings()
+    prompt = _read_text(prompt_file) if prompt_file else None
+    if job_id is not None:
+        services = _services()
+        job = services.job_store.get(job_id)
+        if job is None:
+            raise InputError(f"There is no job {job_id}; `ft-advisor jobs` lists them.")
+        comparison = compare_job(settings, job, system_prompt=prompt, evaluator=evaluator,
+                                 concurrency=concurrency, lora_predictors=_lora_predictors())
+        target = chart or settings.data_dir / "evals" / f"{job.id}-comparison.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        bar_chart_png(comparison, target)
+        click.echo(comparison.model_dump_json(indent=2) if as_json
+                   else comparison.render_text() + f"\n\nChart: {target}")
+        return
+    if dataset is None or model is None:
+        raise click.UsageError("Give --dataset and --model for a baseline run, or --compare.")
+    examples = held_out(dataset)
+    estimate = estimate_run_cost(examples, model, system_prompt=prompt)
+    click.echo(estimate.render(), err=True)
+    if not yes and not click.confirm("Run it?", default=True, err=True):
+        raise InputError("Baseline run not started.")
+    with _progress(len(examples)) as bar:
+        result = run_baseline(settings, examples, model, system_prompt=prompt,
+                              evaluator=evaluator, concurrency=concurrency,
+                              progress=lambda done, _total: bar.update(done - bar.n))
+    scored = result.evaluation
+    report = {"model": model, "examples": result.examples, "evaluator": scored.evaluator,
+              "score": round(scored.mean, 4), "failures": scored.failures,
+              "summary": scored.summary,
+              "breakdown": {k: v.model_dump() for k, v in scored.breakdown.items()},
+              "usage": {"prompt_tokens": result.run.usage.prompt_tokens,
+                        "completion_tokens": result.run.usage.completion_tokens}}
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Baseline {model} on {result.examples:,} held-out examples "
+               f"({scored.evaluator}): score {scored.mean:.1%}, {scored.failures} unusable "
+               "replies.\nRecord it as the prompting baseline in the checklist.")
+    for name, group in sorted(scored.breakdown.items()):
+        click.echo(f"  {name:<24} {group.value:.1%}  (n={group.support})")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"Cannot read {path} as UTF-8 text.") from exc
+
+
+def _lora_predictors() -> Any:
+    """Base and adapter predictors for LoRA jobs, when the training extra is installed."""
+    try:
+        from bot.finetune.predict import lora_predictors
+    except ImportError:
+        return None
+    return lora_predictors
