@@ -23,8 +23,9 @@ class ScriptedBackend:
 
     def find(self, launch_id: str) -> str | None:
         self.calls.append("find")
-        return next((ext for ext, spec in self.created.items()
-                     if spec.launch_id == launch_id), None)
+        return next(
+            (ext for ext, spec in self.created.items() if spec.launch_id == launch_id), None
+        )
 
     def submit(self, spec: JobSpec) -> str:
         self.calls.append("submit")
@@ -49,9 +50,12 @@ class ScriptedBackend:
 
 
 def running(step: int, loss: float) -> Snapshot:
-    return Snapshot(JobStatus.RUNNING, Progress(step=step, total_steps=30, epoch=step / 10,
-                                                loss=loss, eta_s=60.0 * (30 - step)),
-                    events=[BackendEvent(f"e{step}", f"step {step}")], cursor=f"e{step}")
+    return Snapshot(
+        JobStatus.RUNNING,
+        Progress(step=step, total_steps=30, epoch=step / 10, loss=loss, eta_s=60.0 * (30 - step)),
+        events=[BackendEvent(f"e{step}", f"step {step}")],
+        cursor=f"e{step}",
+    )
 
 
 SUCCESS_SCRIPT = [
@@ -60,7 +64,9 @@ SUCCESS_SCRIPT = [
     running(10, 1.9),
     running(10, 1.9),  # nothing new
     running(20, 1.2),
-    Snapshot(JobStatus.SUCCEEDED, Progress(step=30, total_steps=30, loss=0.8, eval_loss=0.9),
-             outcome=Outcome(model="/jobs/adapter", trained_tokens=123_456,
-                             final_eval_loss=0.9)),
+    Snapshot(
+        JobStatus.SUCCEEDED,
+        Progress(step=30, total_steps=30, loss=0.8, eval_loss=0.9),
+        outcome=Outcome(model="/jobs/adapter", trained_tokens=123_456, final_eval_loss=0.9),
+    ),
 ]

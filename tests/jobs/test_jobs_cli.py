@@ -27,23 +27,35 @@ def stub() -> Iterator[FineTuningStub]:
 
 
 def env(stub: FineTuningStub, launchers: str) -> dict[str, str]:
-    return {"FT_BUDGET": "50", "FT_LAUNCHERS": launchers, "OPENAI_API_KEY": "sk-test",
-            "OPENAI_BASE_URL": stub.base_url, "FT_WATCH_INTERVAL_S": "0.05"}
+    return {
+        "FT_BUDGET": "50",
+        "FT_LAUNCHERS": launchers,
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": stub.base_url,
+        "FT_WATCH_INTERVAL_S": "0.05",
+    }
 
 
-def passed_checklist(tmp_path: Path, data: Path, extra: dict[str, str],
-                     write_dataset: Callable[..., Path]) -> str:
+def passed_checklist(
+    tmp_path: Path, data: Path, extra: dict[str, str], write_dataset: Callable[..., Path]
+) -> str:
     answers = tmp_path / "answers.yaml"
-    answers.write_text(yaml.safe_dump({**PASSING, "backend": "openai",
-                                       "openai_org_eligible": True}), encoding="utf-8")
-    result = run(["check", "--answers", str(answers), "--dataset", str(write_dataset(700)),
-                  "--json"], data, extra_env=extra)
+    answers.write_text(
+        yaml.safe_dump({**PASSING, "backend": "openai", "openai_org_eligible": True}),
+        encoding="utf-8",
+    )
+    result = run(
+        ["check", "--answers", str(answers), "--dataset", str(write_dataset(700)), "--json"],
+        data,
+        extra_env=extra,
+    )
     assert result.returncode == 0, result.stdout.decode()[-3000:]
     return str(json.loads(result.stdout)["id"])
 
 
-def test_launch_follow_and_list(tmp_path: Path, stub: FineTuningStub,
-                                write_dataset: Callable[..., Path]) -> None:
+def test_launch_follow_and_list(
+    tmp_path: Path, stub: FineTuningStub, write_dataset: Callable[..., Path]
+) -> None:
     data, extra = tmp_path / "data", env(stub, f"local:{getpass.getuser()}")
     checklist = passed_checklist(tmp_path, data, extra, write_dataset)
     launched = run(["launch", "--checklist", checklist, "--yes"], data, extra_env=extra)
@@ -65,8 +77,9 @@ def test_launch_follow_and_list(tmp_path: Path, stub: FineTuningStub,
     assert body["model"] == "gpt-4.1-mini-2025-04-14"
 
 
-def test_unlisted_users_cannot_launch_or_cancel(tmp_path: Path, stub: FineTuningStub,
-                                                write_dataset: Callable[..., Path]) -> None:
+def test_unlisted_users_cannot_launch_or_cancel(
+    tmp_path: Path, stub: FineTuningStub, write_dataset: Callable[..., Path]
+) -> None:
     data, extra = tmp_path / "data", env(stub, "U_SOMEONE_ELSE")
     checklist = passed_checklist(tmp_path, data, extra, write_dataset)
     refused = run(["launch", "--checklist", checklist, "--yes"], data, extra_env=extra)
@@ -76,18 +89,19 @@ def test_unlisted_users_cannot_launch_or_cancel(tmp_path: Path, stub: FineTuning
     assert run(["cancel", "anything"], data, extra_env=extra).returncode == 1
 
 
-def test_an_unconfirmed_launch_does_nothing(tmp_path: Path, stub: FineTuningStub,
-                                            write_dataset: Callable[..., Path]) -> None:
+def test_an_unconfirmed_launch_does_nothing(
+    tmp_path: Path, stub: FineTuningStub, write_dataset: Callable[..., Path]
+) -> None:
     data, extra = tmp_path / "data", env(stub, f"local:{getpass.getuser()}")
     checklist = passed_checklist(tmp_path, data, extra, write_dataset)
-    answered_no = run(["launch", "--checklist", checklist], data, stdin=b"n\n",
-                      extra_env=extra)
+    answered_no = run(["launch", "--checklist", checklist], data, stdin=b"n\n", extra_env=extra)
     assert answered_no.returncode == 1 and b"not confirmed" in answered_no.stderr
     assert stub.requests == []
 
 
-def test_cancel_a_running_job(tmp_path: Path, stub: FineTuningStub,
-                              write_dataset: Callable[..., Path]) -> None:
+def test_cancel_a_running_job(
+    tmp_path: Path, stub: FineTuningStub, write_dataset: Callable[..., Path]
+) -> None:
     stub.walk = ["validating_files", "queued"] + ["running"] * 50
     data, extra = tmp_path / "data", env(stub, f"local:{getpass.getuser()}")
     checklist = passed_checklist(tmp_path, data, extra, write_dataset)

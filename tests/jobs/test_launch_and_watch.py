@@ -36,9 +36,15 @@ TOKEN = "xoxb-jobs-test"
 
 class Rig:
     def __init__(self, tmp_path: Path, services: Services, stub: SlackStub) -> None:
-        self.settings = Settings(FT_DATA_DIR=tmp_path / "data", FT_TODAY=TODAY, FT_BUDGET=50,
-                                 FT_LORA_RUNNER="ray", RAY_ADDRESS="ray://127.0.0.1:1",
-                                 SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=stub.base_url)
+        self.settings = Settings(
+            FT_DATA_DIR=tmp_path / "data",
+            FT_TODAY=TODAY,
+            FT_BUDGET=50,
+            FT_LORA_RUNNER="ray",
+            RAY_ADDRESS="ray://127.0.0.1:1",
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_API_URL=stub.base_url,
+        )
         self.engine = open_engine(database_url(None, self.settings.data_dir))
         self.checklists = ChecklistStore(self.engine)
         self.service = ChecklistService(self.settings, services.goal_of, self.checklists)
@@ -48,10 +54,15 @@ class Rig:
         self.launcher = self.make_launcher("U_ADMIN S_MLTEAM")
 
     def make_launcher(self, launchers: str, budget: float | None = 50) -> Launcher:
-        return Launcher(checklists=self.checklists, jobs=self.jobs,
-                        pricing=self.service.pricing, backend_for=lambda _: self.backend,
-                        launchers=parse_launchers(launchers), budget=budget,
-                        in_group=lambda group, user: (group, user) == ("S_MLTEAM", "U_ML"))
+        return Launcher(
+            checklists=self.checklists,
+            jobs=self.jobs,
+            pricing=self.service.pricing,
+            backend_for=lambda _: self.backend,
+            launchers=parse_launchers(launchers),
+            budget=budget,
+            in_group=lambda group, user: (group, user) == ("S_MLTEAM", "U_ML"),
+        )
 
     def checklist(self, dataset: Path, **changes: Any) -> ChecklistResult:
         answers = ChecklistAnswers.model_validate({**PASSING, **changes})
@@ -69,13 +80,15 @@ def rig(tmp_path: Path, services: Services) -> Iterator[Rig]:
         yield Rig(tmp_path, services, stub)
 
 
-def request(result: ChecklistResult, user: str = "U_ADMIN", confirmed: bool = True
-            ) -> LaunchRequest:
+def request(
+    result: ChecklistResult, user: str = "U_ADMIN", confirmed: bool = True
+) -> LaunchRequest:
     return LaunchRequest(checklist_id=result.id, user=user, confirmed=confirmed)
 
 
 def test_double_clicks_and_concurrent_launches_make_one_job(
-        rig: Rig, write_dataset: Callable[..., Path]) -> None:
+    rig: Rig, write_dataset: Callable[..., Path]
+) -> None:
     result = rig.checklist(write_dataset(700))
     outcomes: list[tuple[str, bool]] = []
 
@@ -97,11 +110,17 @@ def test_double_clicks_and_concurrent_launches_make_one_job(
     assert job.spec.requested_by == "U_ADMIN" and job.spec.thread_ts == "100.1"
 
 
-@pytest.mark.parametrize(("user", "launchers"), [
-    ("U_INTRUDER", "U_ADMIN S_MLTEAM"), ("U_ADMIN", ""), ("U_OTHER", "S_OTHERGROUP"),
-])
+@pytest.mark.parametrize(
+    ("user", "launchers"),
+    [
+        ("U_INTRUDER", "U_ADMIN S_MLTEAM"),
+        ("U_ADMIN", ""),
+        ("U_OTHER", "S_OTHERGROUP"),
+    ],
+)
 def test_unauthorised_users_are_refused_audited_and_nothing_is_called(
-        rig: Rig, write_dataset: Callable[..., Path], user: str, launchers: str) -> None:
+    rig: Rig, write_dataset: Callable[..., Path], user: str, launchers: str
+) -> None:
     result = rig.checklist(write_dataset(700))
     with pytest.raises(LaunchRefused, match="not authorised"):
         rig.make_launcher(launchers).launch(request(result, user=user))
@@ -117,8 +136,9 @@ def test_a_group_member_may_launch(rig: Rig, write_dataset: Callable[..., Path])
 
 
 @pytest.mark.parametrize("gate", ["failed", "changed", "budget", "unconfirmed"])
-def test_the_gate_refuses_without_evidence(rig: Rig, write_dataset: Callable[..., Path],
-                                           gate: str) -> None:
+def test_the_gate_refuses_without_evidence(
+    rig: Rig, write_dataset: Callable[..., Path], gate: str
+) -> None:
     dataset = write_dataset(700 if gate != "failed" else 200)
     result = rig.checklist(dataset)
     launcher, confirmed = rig.launcher, True
@@ -131,22 +151,28 @@ def test_the_gate_refuses_without_evidence(rig: Rig, write_dataset: Callable[...
         confirmed = False
     with pytest.raises(LaunchRefused) as refused:
         launcher.launch(request(result, confirmed=confirmed))
-    expected = {"failed": "did not pass", "changed": "changed or disappeared",
-                "budget": "the budget is 0.01", "unconfirmed": "not confirmed"}[gate]
+    expected = {
+        "failed": "did not pass",
+        "changed": "changed or disappeared",
+        "budget": "the budget is 0.01",
+        "unconfirmed": "not confirmed",
+    }[gate]
     assert expected in str(refused.value)
     assert rig.backend.calls == [] and rig.jobs.recent() == []
     assert rig.jobs.audit_entries()[0].allowed is False
 
 
 def test_a_backend_refusal_fails_the_job_with_the_reason(
-        rig: Rig, write_dataset: Callable[..., Path]) -> None:
+    rig: Rig, write_dataset: Callable[..., Path]
+) -> None:
     rig.backend.refuse = "this organisation is not eligible for fine-tuning"
     job, _ = rig.launcher.launch(request(rig.checklist(write_dataset(700))))
     assert job.status is JobStatus.FAILED and "not eligible" in (job.error or "")
 
 
 def test_the_watcher_records_each_transition_once_and_notifies_once(
-        rig: Rig, write_dataset: Callable[..., Path]) -> None:
+    rig: Rig, write_dataset: Callable[..., Path]
+) -> None:
     job, _ = rig.launcher.launch(request(rig.checklist(write_dataset(700))))
     watcher = rig.watcher()
     changes = [watcher.poll_once(force=True) for _ in range(8)]
@@ -154,8 +180,12 @@ def test_the_watcher_records_each_transition_once_and_notifies_once(
     done = rig.jobs.get(job.id)
     assert done is not None and done.status is JobStatus.SUCCEEDED
     statuses = [key for key, _ in rig.jobs.events(job.id) if key.startswith("status:")]
-    assert statuses == ["status:validating_files", "status:queued", "status:running",
-                        "status:succeeded"]
+    assert statuses == [
+        "status:validating_files",
+        "status:queued",
+        "status:running",
+        "status:succeeded",
+    ]
     posts = rig.stub.calls("chat.postMessage")
     assert len(posts) == 2  # the progress message, then the terminal message
     assert "succeeded" in posts[1].params["text"] and "123,456" in posts[1].params["text"]
@@ -168,7 +198,8 @@ def test_the_watcher_records_each_transition_once_and_notifies_once(
 
 
 def test_a_crash_after_the_backend_accepted_adopts_the_job_and_notifies_once(
-        rig: Rig, write_dataset: Callable[..., Path]) -> None:
+    rig: Rig, write_dataset: Callable[..., Path]
+) -> None:
     result = rig.checklist(write_dataset(700))
     # The first process claimed the launch, the backend created the job and the
     # progress message reached Slack; then the process died before saving the
@@ -179,9 +210,14 @@ def test_a_crash_after_the_backend_accepted_adopts_the_job_and_notifies_once(
     assert rig.jobs.claim_notification(job.id, "progress")
     posted = rig.stub
     build_web_client(rig.settings).chat_postMessage(
-        channel="C9", thread_ts="100.1", text="progress",
-        metadata={"event_type": "ft_job_notification",
-                  "event_payload": {"job_id": job.id, "key": "progress"}})
+        channel="C9",
+        thread_ts="100.1",
+        text="progress",
+        metadata={
+            "event_type": "ft_job_notification",
+            "event_payload": {"job_id": job.id, "key": "progress"},
+        },
+    )
     # A fresh process: new watcher, same store.
     watcher = rig.watcher()
     for _ in range(8):
