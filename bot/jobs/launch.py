@@ -54,6 +54,15 @@ class Launcher:
         self._budget = budget
         self._in_group = in_group
 
+    @property
+    def jobs(self) -> JobStore:
+        return self._jobs
+
+    @property
+    def currency(self) -> str:
+        """The currency of cost estimates (the pricing's report currency)."""
+        return self._pricing.currency
+
     def authorised(self, user: str) -> bool:
         if user in self._launchers:
             return True

@@ -157,10 +157,13 @@ class JobStore:
         return [_job(r) for r in rows]
 
     def recent(self, limit: int = 10, channel: str | None = None,
-               checklist_id: str | None = None) -> list[Job]:
+               checklist_id: str | None = None, requested_by: str | None = None
+               ) -> list[Job]:
         query = sa.select(jobs).order_by(jobs.c.created_at.desc()).limit(limit)
         if channel is not None:
             query = query.where(jobs.c.channel == channel)
+        if requested_by is not None:
+            query = query.where(jobs.c.requested_by == requested_by)
         if checklist_id is not None:
             query = query.where(jobs.c.checklist_id == checklist_id)
         with self._engine.connect() as conn:

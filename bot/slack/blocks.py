@@ -5,10 +5,16 @@ answers are split across sections and messages, never cut."""
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from bot.advice.answer import Answer
+from bot.jobs.messages import STATUS_WORDS
 from bot.slack.store import RecentAnswer
+
+if TYPE_CHECKING:
+    from bot.jobs.store import Job
 
 Block = dict[str, Any]
 MAX_BLOCKS = 50  # per message
@@ -17,7 +23,9 @@ MAX_HEADER = 150
 FEEDBACK_ACTION = "answer_feedback"
 COMMAND = "/finetune"
 SUBCOMMANDS_CHECKLIST = ("check", "validate")
-SUBCOMMANDS_LATER = ("launch", "status", "jobs", "cancel")
+SUBCOMMANDS_JOBS = ("launch", "status", "jobs", "cancel")
+HOME_JOBS = 5
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 
 
 def escape(text: str) -> str:
@@ -111,8 +119,11 @@ def help_blocks() -> list[Block]:
         f"*Before fine-tuning:* `{COMMAND} check` opens the pre-launch checklist (use case, "
         "prompting, knowledge base, data, hold-out, backend, cost) and can take your JSONL "
         f"dataset; `{COMMAND} validate` checks a dataset on its own.\n\n"
-        f"*Coming next:* {', '.join(f'`{c}`' for c in SUBCOMMANDS_LATER)} "
-        "(fine-tuning jobs)."
+        f"*Fine-tuning jobs:* a passed checklist's *Launch fine-tuning* button or "
+        f"`{COMMAND} launch CHECKLIST_ID` shows the backend, model and estimated cost, and "
+        "launches when you confirm (authorised users only). Progress is posted in the "
+        f"checklist's thread. `{COMMAND} jobs` lists this channel's jobs, `{COMMAND} status "
+        f"[JOB]` shows one, `{COMMAND} cancel JOB` stops one."
     )
     return sections(text)
 
@@ -121,7 +132,18 @@ def notice_blocks(text: str) -> list[Block]:
     return sections(escape(text))
 
 
-def home_view(recent: list[RecentAnswer]) -> dict[str, Any]:
+def job_line(job: Job) -> str:
+    """One mrkdwn list line for a job: id, status words, backend, model, where."""
+    line = (f"• `{job.id}` *{STATUS_WORDS[job.status]}* — {job.backend}, "
+            f"{escape(job.spec.base_model)}")
+    channel = job.spec.channel or ""
+    if _CHANNEL_ID.fullmatch(channel):
+        line += f" (<#{channel}>)"
+    return line + f" · {job.created_at:%Y-%m-%d %H:%M} UTC"
+
+
+def home_view(recent: list[RecentAnswer], jobs: Sequence[Job] = ()) -> dict[str, Any]:
+    """The Home tab: help, the user's recent answers and recent fine-tuning jobs."""
     blocks: list[Block] = [{"type": "header", "text": plain_text("ft-advisor", MAX_HEADER)}]
     blocks += help_blocks()
     blocks.append({"type": "divider"})
@@ -131,5 +153,10 @@ def home_view(recent: list[RecentAnswer]) -> dict[str, Any]:
         blocks += sections(f"*Your recent answers*\n{lines}")
     else:
         blocks += sections("*Your recent answers*\nNone yet — ask me something.")
-    blocks += sections("*Recent fine-tuning jobs*\nNo jobs yet.")
+    if jobs:
+        lines = "\n".join(job_line(job) for job in jobs[:HOME_JOBS])
+        blocks += sections(f"*Your recent fine-tuning jobs*\n{lines}")
+    else:
+        blocks += sections("*Your recent fine-tuning jobs*\nNone yet — a passed checklist's "
+                           "*Launch fine-tuning* button starts one.")
     return {"type": "home", "blocks": blocks}

@@ -30,7 +30,7 @@ from bot.slack.forms import (
     read_validate,
     validate_modal,
 )
-from bot.slack.reports import LAUNCH_ACTION, checklist_messages, validation_messages
+from bot.slack.reports import checklist_messages, validation_messages
 from bot.slack.responder import NOT_POSTABLE, Responder
 
 if TYPE_CHECKING:
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 NOT_CONFIGURED = ("The pre-launch checklist is not set up on this ft-advisor server; ask "
                   "whoever runs it to enable it. `/finetune ask …` works.")
-LAUNCH_LATER = ("Launching arrives with the fine-tuning jobs feature, which is not available "
-                "yet. Checklist `{id}` is saved, so a launch will be able to use it.")
 FAILED = ("Sorry, the {what} failed unexpectedly. The team has the details in the logs; "
           "please try again in a minute.")
 
@@ -106,13 +104,6 @@ class ChecklistFlow:
             ack()
             self._responder.submit(self.run_validate, client, channel_of(view),
                                    body["user"]["id"], form)
-
-        @app.action(LAUNCH_ACTION)
-        def on_launch(ack: Any, action: dict[str, Any], respond: Any) -> None:
-            ack()
-            text = LAUNCH_LATER.format(id=escape(str(action.get("value", ""))[:32]))
-            self._responder.submit(lambda: respond(text=text, response_type="ephemeral",
-                                                   replace_original=False))
 
     def run_check(self, client: Any, channel: str, user: str, form: CheckForm) -> None:
         # Imported on use: the checklist run pulls in the dataset tooling.

@@ -6,11 +6,13 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.slack.blocks import SUBCOMMANDS_CHECKLIST, SUBCOMMANDS_LATER, help_blocks, notice_blocks
+from bot.slack.blocks import SUBCOMMANDS_CHECKLIST, SUBCOMMANDS_JOBS, help_blocks, notice_blocks
 from bot.slack.checklist import NOT_CONFIGURED, ChecklistFlow
+from bot.slack.jobs import NOT_CONFIGURED as JOBS_NOT_CONFIGURED
+from bot.slack.jobs import JobsFlow
 from bot.slack.responder import Responder
 
-SUBCOMMANDS = ("ask", "help", *SUBCOMMANDS_CHECKLIST, *SUBCOMMANDS_LATER)
+SUBCOMMANDS = ("ask", "help", *SUBCOMMANDS_CHECKLIST, *SUBCOMMANDS_JOBS)
 
 
 def parse(text: str) -> tuple[str, str]:
@@ -24,7 +26,12 @@ def parse(text: str) -> tuple[str, str]:
     return "ask", stripped
 
 
-def register(app: App, responder: Responder, checklist: ChecklistFlow | None) -> None:
+def _notice(ack: Any, text: str) -> None:
+    ack(blocks=notice_blocks(text), text=text, response_type="ephemeral")
+
+
+def register(app: App, responder: Responder, checklist: ChecklistFlow | None,
+             jobs: JobsFlow | None) -> None:
     @app.command("/finetune")
     def finetune(ack: Any, command: dict[str, Any], respond: Any, client: Any) -> None:
         sub, rest = parse(command.get("text", ""))
@@ -33,17 +40,17 @@ def register(app: App, responder: Responder, checklist: ChecklistFlow | None) ->
             return
         if sub in SUBCOMMANDS_CHECKLIST:
             if checklist is None:
-                ack(blocks=notice_blocks(NOT_CONFIGURED), text=NOT_CONFIGURED,
-                    response_type="ephemeral")
+                _notice(ack, NOT_CONFIGURED)
                 return
             ack()  # the modal is the answer; it must open within the trigger's 3 s
             responder.submit_now(checklist.open_modal, client, respond, sub,
                                  command["trigger_id"], command["channel_id"])
             return
-        if sub != "ask":
-            text = (f"`/finetune {sub}` is not available yet: it arrives with fine-tuning "
-                    "jobs. `/finetune check` runs the pre-launch checklist today.")
-            ack(blocks=notice_blocks(text), text=text, response_type="ephemeral")
+        if sub in SUBCOMMANDS_JOBS:
+            if jobs is None:
+                _notice(ack, JOBS_NOT_CONFIGURED)
+                return
+            jobs.command(ack, sub, rest, command, client, respond)
             return
         ack(text="Thinking about it — the answer will appear in this channel.",
             response_type="ephemeral")

@@ -5,18 +5,22 @@ deliveries are retried): the message is claimed in the store before any work."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 
-from bot.slack.blocks import home_view
+from bot.slack.blocks import HOME_JOBS, home_view
 from bot.slack.responder import Responder, strip_mention
 from bot.slack.store import SlackStore
+
+if TYPE_CHECKING:
+    from bot.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, responder: Responder, store: SlackStore) -> None:
+def register(app: App, responder: Responder, store: SlackStore,
+             jobs: JobStore | None = None) -> None:
     def handle(event: dict[str, Any], client: Any, bot_user_id: str | None) -> None:
         channel, ts = event["channel"], event["ts"]
         if not store.claim(f"message:{channel}:{ts}"):
@@ -53,4 +57,6 @@ def register(app: App, responder: Responder, store: SlackStore) -> None:
     def on_home(event: dict[str, Any], client: Any) -> None:
         if event.get("tab") == "home":
             user = event["user"]
-            client.views_publish(user_id=user, view=home_view(store.recent_answers(user)))
+            recent_jobs = jobs.recent(HOME_JOBS, requested_by=user) if jobs else []
+            client.views_publish(user_id=user,
+                                 view=home_view(store.recent_answers(user), recent_jobs))

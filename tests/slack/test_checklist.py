@@ -227,7 +227,7 @@ def test_a_failing_checklist_has_no_launch_button(crig: SlackRig, fake: FakeChec
     assert fake.seen[0].dataset is None
 
 
-def test_launch_button_says_launching_comes_later(crig: SlackRig) -> None:
+def test_without_jobs_the_launch_button_says_they_are_not_set_up(crig: SlackRig) -> None:
     payload = {"type": "block_actions", "user": {"id": "U7"}, "team": {"id": "T1"},
                "channel": {"id": "C1"}, "trigger_id": "t", "api_app_id": "A1",
                "container": {"type": "message", "thread_ts": "1700000000.000100"},
@@ -237,8 +237,7 @@ def test_launch_button_says_launching_comes_later(crig: SlackRig) -> None:
     status, _ = crig.action(payload)
     assert status == 200
     reply = crig.stub.wait_for("response/launch")[0].params
-    assert reply["response_type"] == "ephemeral" and "not available yet" in reply["text"]
-    assert "abc123" in reply["text"]
+    assert reply["response_type"] == "ephemeral" and "not set up" in reply["text"]
     assert crig.stub.calls("chat.postMessage") == []
 
 

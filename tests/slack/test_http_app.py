@@ -65,11 +65,12 @@ def test_slash_command_falls_back_to_response_url(rig: SlackRig) -> None:
     assert any(b["type"] == "header" for b in posted["blocks"])
 
 
-def test_help_and_later_subcommands(rig: SlackRig) -> None:
+def test_help_and_unconfigured_job_subcommands(rig: SlackRig) -> None:
     _, help_body = rig.command("help")
-    _, later_body = rig.command("launch now")
-    assert "/finetune ask" in help_body
-    assert "not available yet" in later_body
+    assert "/finetune ask" in help_body and "/finetune launch CHECKLIST_ID" in help_body
+    for sub in ("launch abc123", "status", "jobs", "cancel j1"):
+        _, body = rig.command(sub)
+        assert "Fine-tuning jobs are not set up" in json.loads(body)["text"]
     time.sleep(0.3)
     assert rig.stub.calls("chat.postMessage") == []
 

@@ -4,7 +4,8 @@ slack_sdk / slack-bolt clients at it (``WebClient(base_url=stub.base_url)``).
 It records every call, answers with realistic ``{"ok": true, ...}`` payloads, can fail
 calls on demand (rate limits, server errors, Slack errors) and also serves response_url
 endpoints and the files registered with ``add_file`` (``files.info`` and a download
-URL that needs the bot token as a Bearer token)."""
+URL that needs the bot token as a Bearer token), and ``usergroups.users.list`` for the
+user groups set with ``set_usergroup``."""
 
 from __future__ import annotations
 
@@ -96,6 +97,7 @@ class SlackStub:
     remember_posts: bool = False  # threaded posts show up in conversations.replies
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> uploaded bytes
     _users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _usergroups: dict[str, list[str]] = field(default_factory=dict)
     _ts_counter: int = 0
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -135,6 +137,12 @@ class SlackStub:
         """Set the user object users.info returns for ``user_id``."""
         with self._cond:
             self._users[user_id] = {"id": user_id, **user}
+
+    def set_usergroup(self, group_id: str, users: list[str]) -> None:
+        """Set the members usergroups.users.list returns for ``group_id``; other group
+        ids answer ``no_such_subteam``."""
+        with self._cond:
+            self._usergroups[group_id] = list(users)
 
     def add_file(
         self,
@@ -316,6 +324,13 @@ class SlackStub:
             },
         }
 
+    def _usergroup_users(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._cond:
+            users = self._usergroups.get(str(params.get("usergroup", "")))
+        if users is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": users}
+
     def _download(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
         """Serve a registered file's bytes to the bot token only; record the request."""
         file_id = path[len(FILES_PREFIX) :].split("/")[0]
@@ -436,9 +451,12 @@ def slack_api_stub(bot_token: str | None = None) -> Iterator[SlackStub]:
                 )
                 self._send(failure.status, {"ok": False, "error": failure.error}, extra)
                 return
-            payload = stub._file_info(params) if method == "files.info" else (
-                stub._answer(method, params)
-            )
+            if method == "files.info":
+                payload = stub._file_info(params)
+            elif method == "usergroups.users.list":
+                payload = stub._usergroup_users(params)
+            else:
+                payload = stub._answer(method, params)
             stub._record(Call(method, params, headers, time.time(), response=payload))
             self._send(200, payload)
 
