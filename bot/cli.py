@@ -184,8 +184,9 @@ def serve(port: int, host: str) -> None:
         app = build_app(settings, answerer, services.slack_store, http_mode=not socket_mode,
                         checklist=services.checklist, launcher=services.launcher)
         # Job progress and outcomes go to each job's thread; every replica may watch.
+        after = _after_training(app.client, services)
         stop_watcher = start_watcher(services.job_store, services.backend_for, app.client,
-                                     settings.watch_interval_s)
+                                     settings.watch_interval_s, on_finished=after)
         answerer.warm_up()  # load the model and the knowledge base before taking traffic
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -561,3 +562,16 @@ def _lora_predictors() -> Any:
     except ImportError:
         return None
     return lora_predictors
+
+
+def _after_training(client: Any, services: Any) -> Any:
+    """Evaluates each succeeded job on its held-out set and posts the comparison."""
+    from bot.evaluation import bar_chart_png
+    from bot.evaluation.session import compare_job
+    from bot.jobs.after_training import AfterTraining
+
+    settings = services.settings
+    return AfterTraining(
+        client, services.job_store,
+        evaluate=lambda job: compare_job(settings, job, lora_predictors=_lora_predictors()),
+        chart=bar_chart_png, charts_dir=settings.data_dir / "evals")

@@ -23,6 +23,7 @@ from bot.slack.blocks import escape
 log = logging.getLogger(__name__)
 EVENT_TYPE = "ft_job_notification"
 PROGRESS = "progress"
+OWN_KEYS = {PROGRESS, "succeeded", "failed", "cancelled"}
 _USER_ID = re.compile(r"[UW][A-Z0-9_]+")
 SETTLE_AFTER_S = 60  # an unconfirmed claim younger than this may still be in flight
 
@@ -51,6 +52,8 @@ class SlackNotifier:
         if job.spec.channel is None:
             return
         for key in self._store.unconfirmed_notifications(job.id):
+            if key not in OWN_KEYS:
+                continue  # e.g. the evaluation, posted by bot.jobs.after_training
             ts = self._find_posted(job, key)
             if ts is not None:
                 self._store.confirm_notification(job.id, key, ts)

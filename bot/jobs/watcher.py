@@ -37,8 +37,8 @@ class _Schedule:
 class Watcher:
     def __init__(self, store: JobStore, backend_for: Callable[[str], Backend],
                  notifier: Notifier | None = None, *, interval_s: float = 30.0,
-                 max_interval_s: float = 300.0, clock: Callable[[], float] = time.monotonic
-                 ) -> None:
+                 max_interval_s: float = 300.0, clock: Callable[[], float] = time.monotonic,
+                 on_finished: Callable[[Job], None] | None = None) -> None:
         self._store = store
         self._backend_for = backend_for
         self._notifier = notifier
@@ -46,6 +46,7 @@ class Watcher:
         self._max_interval = max_interval_s
         self._clock = clock
         self._schedule: dict[str, _Schedule] = {}
+        self._on_finished = on_finished
 
     def poll_once(self, force: bool = False) -> int:
         """Poll each unfinished job that is due; returns how many changed."""
@@ -116,4 +117,6 @@ class Watcher:
             current = self._store.get(job.id) or job
             self._notifier.progress(current)
             self._notifier.finished(current)
+        if self._on_finished is not None:
+            self._on_finished(self._store.get(job.id) or job)
         return moved

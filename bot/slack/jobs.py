@@ -231,11 +231,13 @@ def register(app: App, responder: Responder, flow: JobsFlow | None) -> None:
 
 
 def start_watcher(store: JobStore, backend_for: Callable[[str], Backend], client: Any,
-                  interval_s: float, tick_s: float = 1.0) -> Callable[[], None]:
+                  interval_s: float, tick_s: float = 1.0,
+                  on_finished: Callable[[Job], None] | None = None) -> Callable[[], None]:
     """Watch every unfinished job on a daemon thread, posting progress and outcomes in
     each job's thread; returns the function that stops it."""
     stop = threading.Event()
-    watcher = Watcher(store, backend_for, SlackNotifier(client, store), interval_s=interval_s)
+    watcher = Watcher(store, backend_for, SlackNotifier(client, store), interval_s=interval_s,
+                      on_finished=on_finished)
 
     def run() -> None:
         while not stop.is_set():

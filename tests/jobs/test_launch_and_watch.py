@@ -19,10 +19,14 @@ from bot.checklist.service import ChecklistService
 from bot.checklist.store import ChecklistStore
 from bot.config import Settings
 from bot.db import database_url, open_engine
+from bot.errors import InputError
+from bot.evaluation import ExactMatch, bar_chart_png, compare
+from bot.evaluation.comparison import Comparison
+from bot.jobs.after_training import AfterTraining
 from bot.jobs.backend import JobStatus
 from bot.jobs.launch import Launcher, LaunchRefused, LaunchRequest, parse_launchers
 from bot.jobs.slack_notifier import SlackNotifier
-from bot.jobs.store import JobStore
+from bot.jobs.store import Job, JobStore
 from bot.jobs.watcher import Watcher
 from bot.slack.app import build_web_client
 from bot.wiring import Services
@@ -242,3 +246,50 @@ def test_cancel_is_recorded_with_who(rig: Rig, write_dataset: Callable[..., Path
     assert final is not None and final.status is JobStatus.CANCELLED
     text = rig.stub.calls("chat.postMessage")[-1].params["text"]
     assert "cancelled by <@U_ADMIN>" in text
+
+
+def comparison_of(job: Job) -> Comparison:
+    references = ["billing", "refunds", "login", "bug"] * 10
+    tuned = list(references)
+    baseline = ["other"] * 20 + references[20:]
+    return compare(baseline, tuned, references, ExactMatch(),
+                   baseline_name=job.spec.base_model, tuned_name="tuned adapter")
+
+
+def test_a_succeeded_job_is_evaluated_and_the_comparison_posted_once(
+        rig: Rig, write_dataset: Callable[..., Path], tmp_path: Path) -> None:
+    job, _ = rig.launcher.launch(request(rig.checklist(write_dataset(700))))
+    client = build_web_client(rig.settings)
+    after = AfterTraining(client, rig.jobs, comparison_of, bar_chart_png, tmp_path / "charts")
+    watcher = Watcher(rig.jobs, lambda _: rig.backend, SlackNotifier(client, rig.jobs),
+                      interval_s=0, on_finished=after)
+    for _ in range(8):
+        watcher.poll_once(force=True)
+    done = rig.jobs.get(job.id)
+    assert done is not None
+    after(done)  # a second trigger (another replica, a restart) posts nothing more
+    after.close()
+    posts = [p.params["text"] for p in rig.stub.calls("chat.postMessage")]
+    evaluations = [t for t in posts if "tuned adapter" in t]
+    assert len(evaluations) == 1 and "beat the prompted baseline" in evaluations[0]
+    assert rig.jobs.notification(job.id, "evaluation")[1] is not None
+    assert len(rig.stub.uploads) == 1
+    assert next(iter(rig.stub.uploads.values())).find(b"\x89PNG") >= 0
+
+
+def test_an_evaluation_failure_is_reported_in_plain_words(
+        rig: Rig, write_dataset: Callable[..., Path], tmp_path: Path) -> None:
+    job, _ = rig.launcher.launch(request(rig.checklist(write_dataset(700))))
+
+    def broken(_: Job) -> Comparison:
+        raise InputError("Job x's adapter is not on this machine")
+
+    after = AfterTraining(build_web_client(rig.settings), rig.jobs, broken, bar_chart_png,
+                          tmp_path)
+    watcher = Watcher(rig.jobs, lambda _: rig.backend, None, interval_s=0, on_finished=after)
+    for _ in range(8):
+        watcher.poll_once(force=True)
+    after.close()
+    text = rig.stub.calls("chat.postMessage")[-1].params["text"]
+    assert "could not evaluate" in text and "not on this machine" in text
+    assert f"ft-advisor eval --compare {job.id}" in text
