@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.evaluation.comparison import Comparison
 from bot.jobs.backend import JobStatus
@@ -35,7 +36,13 @@ class AfterTraining:
         """Start the evaluation of a succeeded job (once, whoever calls)."""
         if job.status is JobStatus.SUCCEEDED and job.spec.channel and \
                 self._store.claim_notification(job.id, EVALUATION):
-            self._pool.submit(self._run, job)
+            self._pool.submit(self._run_logged, job)
+
+    def _run_logged(self, job: Job) -> None:
+        try:
+            self._run(job)
+        except Exception:  # a pool thread has nobody to raise to
+            log.exception("posting the evaluation of job %s failed", job.id)
 
     def _run(self, job: Job) -> None:
         assert job.spec.channel is not None
@@ -56,8 +63,13 @@ class AfterTraining:
                       "event_payload": {"job_id": job.id, "key": EVALUATION}})
         self._store.confirm_notification(job.id, EVALUATION, str(response["ts"]))
         if chart is not None:
-            self._client.files_upload_v2(channel=job.spec.channel, thread_ts=job.spec.thread_ts,
-                                         file=str(chart), title=f"Baseline vs tuned, job {job.id}")
+            try:
+                self._client.files_upload_v2(channel=job.spec.channel,
+                                             thread_ts=job.spec.thread_ts, file=str(chart),
+                                             title=f"Baseline vs tuned, job {job.id}")
+            except (SlackApiError, OSError) as exc:
+                log.warning("could not upload the comparison chart of job %s: %s", job.id,
+                            type(exc).__name__)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -416,6 +416,12 @@ def slack_api_stub(bot_token: str | None = None) -> Iterator[SlackStub]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             headers = dict(self.headers)
+            if url.path.startswith(f"/{UPLOAD_PREFIX}"):  # raw bytes, any content type
+                with stub._cond:
+                    stub.uploads[url.path[len(UPLOAD_PREFIX) + 1:]] = raw
+                stub._record(Call(url.path[1:], {}, headers, time.time()))
+                self._send(200, b"OK - uploaded", content_type="text/plain")
+                return
             try:
                 params = {
                     **_flatten(parse_qs(url.query, keep_blank_values=True)),
@@ -429,11 +435,6 @@ def slack_api_stub(bot_token: str | None = None) -> Iterator[SlackStub]:
             elif url.path.startswith(f"/{FILES_PREFIX}"):
                 status, data = stub._download(url.path[1:], headers)
                 self._send(status, data, content_type="application/octet-stream")
-            elif url.path.startswith(f"/{UPLOAD_PREFIX}"):
-                with stub._cond:
-                    stub.uploads[url.path[len(UPLOAD_PREFIX) + 1:]] = raw
-                stub._record(Call(url.path[1:], {}, headers, time.time()))
-                self._send(200, b"OK - uploaded", content_type="text/plain")
             elif url.path.startswith(f"/{RESPONSE_PREFIX}"):
                 stub._record(Call(url.path[1:], params, headers, time.time()))
                 self._send(200, b"ok", content_type="text/plain")
