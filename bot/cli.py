@@ -214,12 +214,13 @@ def main() -> None:
     cli(prog_name="ft-advisor")
 
 
-def _progress_bar(path: Path) -> Any:
+def _progress_bar(*paths: Path | None) -> Any:
     """A byte progress bar on stderr for big files when stderr is a terminal."""
     from tqdm import tqdm
 
-    size = path.stat().st_size if path.is_file() else 0
-    return tqdm(total=size, unit="B", unit_scale=True, desc=path.name, leave=False,
+    size = sum(p.stat().st_size for p in paths if p is not None and p.is_file())
+    first = next(p for p in paths if p is not None)
+    return tqdm(total=size, unit="B", unit_scale=True, desc=first.name, leave=False,
                 disable=not sys.stderr.isatty() or size < 16 << 20)
 
 
@@ -250,7 +251,7 @@ def validate(file: Path, as_json: bool, model: str | None, tokenizer: Path | Non
     if model and tokenizer:
         raise click.UsageError("--model and --tokenizer are alternatives: give one.")
     limits = _model_limits(load_pricing(get_settings().pricing_file), model)
-    with _progress_bar(file) as bar:
+    with _progress_bar(file, validation) as bar:
         report = validate_dataset(
             file, model=model or (None if tokenizer else DEFAULT_OPENAI_MODEL),
             tokenizer=tokenizer, validation_path=validation,
