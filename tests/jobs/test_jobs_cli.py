@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +17,7 @@ import pytest
 import yaml
 
 from tests.checklist.test_run import PASSING
+from tests.conftest import TODAY
 from tests.stubs.openai_ft_stub import FineTuningStub, fine_tuning_stub
 from tests.test_cli import run
 
@@ -112,3 +117,30 @@ def test_cancel_a_running_job(
     shown = run(["status", job_id, "--follow"], data, extra_env=extra)
     assert f"was cancelled by local:{getpass.getuser()}" in shown.stdout.decode()
     assert ("POST", f"/fine_tuning/jobs/{next(iter(stub.jobs))}/cancel") in stub.requests
+
+
+def test_a_launch_killed_after_the_provider_accepted_is_adopted_not_duplicated(
+        tmp_path: Path, stub: FineTuningStub, write_dataset: Callable[..., Path]) -> None:
+    data, extra = tmp_path / "data", env(stub, f"local:{getpass.getuser()}")
+    checklist = passed_checklist(tmp_path, data, extra, write_dataset)
+    stub.hang_next_create_s = 60  # the job is created, then the answer never comes
+    launching = subprocess.Popen(
+        [sys.executable, "-m", "bot", "launch", "--checklist", checklist, "--yes"],
+        env={**os.environ, "FT_DATA_DIR": str(data), "FT_TODAY": TODAY.isoformat(), **extra},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not stub.jobs:  # the provider has accepted the job ...
+            assert launching.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        launching.kill()  # ... and the process dies before it saved the job's id
+        launching.wait()
+    listed = run(["jobs"], data, extra_env=extra).stdout.decode()
+    job_id = listed.split()[0]
+    assert "submitting" in listed  # claimed in the store, no external id yet
+    followed = run(["status", job_id, "--follow"], data, extra_env=extra)
+    assert followed.returncode == 0, followed.stderr
+    assert f"Fine-tuning job {job_id} succeeded." in followed.stdout.decode()
+    assert len(stub.jobs) == 1  # adopted by its launch id, not created again
+    assert len(stub.create_bodies) == 1
