@@ -182,7 +182,8 @@ def serve(port: int, host: str) -> None:
     stop_watcher = None
     try:
         app = build_app(settings, answerer, services.slack_store, http_mode=not socket_mode,
-                        checklist=services.checklist, launcher=services.launcher)
+                        checklist=services.checklist, launcher=services.launcher,
+                        baselines=services.baseline_store)
         # Job progress and outcomes go to each job's thread; every replica may watch.
         after = _after_training(app.client, services)
         stop_watcher = start_watcher(services.job_store, services.backend_for, app.client,
@@ -502,9 +503,11 @@ def evaluate(dataset: Path | None, model: str | None, prompt_file: Path | None,
              chart: Path | None, yes: bool, as_json: bool) -> None:
     """Measure, don't believe: the prompted baseline on the held-out set
     (--dataset --model), or a tuned model against its base (--compare JOB)."""
+    from bot.checklist.run import file_sha256
     from bot.config import get_settings
     from bot.evaluation import bar_chart_png, estimate_run_cost
     from bot.evaluation.session import compare_job, held_out, run_baseline
+    from bot.evaluation.store import Baseline
 
     settings = get_settings()
     prompt = _read_text(prompt_file) if prompt_file else None
@@ -523,7 +526,8 @@ def evaluate(dataset: Path | None, model: str | None, prompt_file: Path | None,
         return
     if dataset is None or model is None:
         raise click.UsageError("Give --dataset and --model for a baseline run, or --compare.")
-    examples = held_out(dataset)
+    examples, sha256 = held_out(dataset), file_sha256(dataset)
+    store = _services().baseline_store  # a database problem shows before any spending
     estimate = estimate_run_cost(examples, model, system_prompt=prompt)
     click.echo(estimate.render(), err=True)
     if not yes and not click.confirm("Run it?", default=True, err=True):
@@ -532,10 +536,12 @@ def evaluate(dataset: Path | None, model: str | None, prompt_file: Path | None,
         result = run_baseline(settings, examples, model, system_prompt=prompt,
                               evaluator=evaluator, concurrency=concurrency,
                               progress=lambda done, _total: bar.update(done - bar.n))
+    recorded = Baseline.of(result, sha256, _local_user())
+    store.save(recorded)
     scored = result.evaluation
-    report = {"model": model, "examples": result.examples, "evaluator": scored.evaluator,
-              "score": round(scored.mean, 4), "failures": scored.failures,
-              "summary": scored.summary,
+    report = {"baseline_id": recorded.id, "model": model, "examples": result.examples,
+              "evaluator": scored.evaluator, "score": round(scored.mean, 4),
+              "failures": scored.failures, "summary": scored.summary,
               "breakdown": {k: v.model_dump() for k, v in scored.breakdown.items()},
               "usage": {"prompt_tokens": result.run.usage.prompt_tokens,
                         "completion_tokens": result.run.usage.completion_tokens}}
@@ -544,7 +550,9 @@ def evaluate(dataset: Path | None, model: str | None, prompt_file: Path | None,
         return
     click.echo(f"Baseline {model} on {result.examples:,} held-out examples "
                f"({scored.evaluator}): score {scored.mean:.1%}, {scored.failures} unusable "
-               "replies.\nRecord it as the prompting baseline in the checklist.")
+               f"replies.\nRecorded as baseline {recorded.id}: the checklist uses it for "
+               f"item 2 when {dataset.name} is its validation file (or its dataset, when "
+               "ft-advisor splits off the held-out set).")
     for name, group in sorted(scored.breakdown.items()):
         click.echo(f"  {name:<24} {group.value:.1%}  (n={group.support})")
 

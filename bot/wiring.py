@@ -23,6 +23,7 @@ from bot.slack.store import SlackStore
 if TYPE_CHECKING:
     from bot.checklist.service import ChecklistService
     from bot.checklist.store import ChecklistStore
+    from bot.evaluation.store import BaselineStore
     from bot.jobs.backend import Backend
     from bot.jobs.launch import Launcher
     from bot.jobs.store import JobStore
@@ -98,7 +99,14 @@ class Services:
     def checklist(self) -> ChecklistService:
         from bot.checklist.service import ChecklistService
 
-        return ChecklistService(self.settings, self.goal_of, self.checklist_store)
+        return ChecklistService(self.settings, self.goal_of, self.checklist_store,
+                                self.baseline_store)
+
+    @cached_property
+    def baseline_store(self) -> BaselineStore:
+        from bot.evaluation.store import BaselineStore
+
+        return BaselineStore(self.db)
 
     @cached_property
     def job_store(self) -> JobStore:

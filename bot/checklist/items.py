@@ -43,6 +43,21 @@ class BackendFacts:
 
 
 @dataclass(frozen=True)
+class BaselineFacts:
+    """A baseline ft-advisor measured on this checklist's held-out file."""
+
+    score: float  # in [0, 1]
+    evaluator: str
+    examples: int
+    model: str
+    measured_on: dt.date
+
+    def describe(self) -> str:
+        return (f"baseline measured by ft-advisor: {self.score:.1%} {self.evaluator} on "
+                f"{self.examples:,} held-out examples ({self.model}, {self.measured_on})")
+
+
+@dataclass(frozen=True)
 class CostFacts:
     estimate: float | None  # the chosen route's high estimate, report currency
     currency: str
@@ -73,24 +88,28 @@ def use_case(goal: Goal | None, source: str) -> Item:
                  f"use {instead} instead.", info.citation)
 
 
-def prompting(answers: ChecklistAnswers) -> Item:
+def prompting(answers: ChecklistAnswers, measured: BaselineFacts | None = None) -> Item:
+    """A stated baseline must name a number; a `measured` one counts as recorded."""
     title = "Prompting tried and its limit recorded"
     tried = [t.strip() for t in answers.prompting.tried if t.strip()]
-    baseline = (answers.prompting.baseline or "").strip()
-    if not tried and not baseline:
+    stated = (answers.prompting.baseline or "").strip()
+    baselines = [f"baseline: {stated}"] if stated else []
+    baselines += [measured.describe()] if measured else []
+    if not tried and not baselines:
         return _item("prompting", title, Status.UNKNOWN,
                      "Say what prompting was tried and the baseline score it reached.",
                      fw.EXHAUSTING_PROMPTING.citation)
     if not tried:
+        also = f" ({measured.describe()})" if measured else ""
         return _item("prompting", title, Status.FAIL,
-                     "No prompt engineering is recorded: try a better prompt first.",
-                     fw.PROMPT_FIRST.citation)
-    if not _MEASURED.search(baseline):
+                     f"No prompt engineering is recorded{also}: list what was tried, or "
+                     "try a better prompt first.", fw.PROMPT_FIRST.citation)
+    if measured is None and not _MEASURED.search(stated):
         return _item("prompting", title, Status.UNKNOWN,
                      f"Tried: {'; '.join(tried)}. Record the baseline as a number (a score "
                      "or failure rate on a fixed test set).", fw.EXHAUSTING_PROMPTING.citation)
     return _item("prompting", title, Status.PASS,
-                 f"Tried: {'; '.join(tried)}; baseline: {baseline}.",
+                 f"Tried: {'; '.join(tried)}; {'; '.join(baselines)}.",
                  fw.EXHAUSTING_PROMPTING.citation)
 
 

@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.advice.framework import Goal
 from bot.checklist import items
@@ -23,9 +23,16 @@ from bot.datasets.report import ValidationReport
 from bot.datasets.split import split_dataset
 from bot.datasets.validate import validate_dataset
 
+if TYPE_CHECKING:
+    from bot.evaluation.store import Baseline
+
 SPLIT_SEED = "ft-advisor"  # fixed, so the same dataset always splits the same way
 LORA_MIN_EXAMPLES = 10  # below this a LoRA run learns nothing worth evaluating
 TRAINING_PACKAGES = ("torch", "transformers", "peft")
+
+
+class BaselineLookup(Protocol):
+    def latest_for(self, held_out_sha256: str) -> Baseline | None: ...
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class CheckContext:
     pricing: Pricing
     goal_of: Callable[[str], Goal | None]
     today: dt.date
+    baselines: BaselineLookup | None = None  # `ft-advisor eval`, `/finetune baseline` runs
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ def run_checklist(answers: ChecklistAnswers, dataset: Path | None, ctx: CheckCon
         cost_text=render_cost_table(table) if table else None,
         items=[
             items.use_case(goal, source),
-            items.prompting(answers),
+            items.prompting(answers, _measured(ref, answers, ctx.baselines)),
             items.knowledge_base(answers, goal),
             items.data_sufficient(answers, facts, min_examples),
             items.dataset_valid(facts),
@@ -99,6 +107,21 @@ def _goal(answers: ChecklistAnswers, ctx: CheckContext) -> tuple[Goal | None, st
     if answers.use_case and answers.use_case.strip():
         return ctx.goal_of(answers.use_case), "read from the use case"
     return None, ""
+
+
+def _measured(ref: DatasetRef | None, answers: ChecklistAnswers,
+              baselines: BaselineLookup | None) -> items.BaselineFacts | None:
+    """The latest baseline recorded for the held-out file: the validation file, or the
+    source dataset when ft-advisor splits it."""
+    if ref is None or baselines is None:
+        return None
+    sha = ref.validation_sha256 if answers.validation_file is not None else ref.sha256
+    found = baselines.latest_for(sha) if sha else None
+    if found is None:
+        return None
+    return items.BaselineFacts(score=found.score, evaluator=found.evaluator,
+                               examples=found.examples, model=found.model,
+                               measured_on=found.created_at.date())
 
 
 def _dataset_facts(report: ValidationReport | None) -> items.DatasetFacts | None:

@@ -9,7 +9,13 @@ from bot.advice.framework import Goal
 from bot.checklist.answers import ChecklistAnswers
 from bot.checklist.pricing import Pricing, load_pricing
 from bot.checklist.result import ChecklistResult
-from bot.checklist.run import CheckContext, Requester, backend_limits, run_checklist
+from bot.checklist.run import (
+    BaselineLookup,
+    CheckContext,
+    Requester,
+    backend_limits,
+    run_checklist,
+)
 from bot.checklist.store import ChecklistStore
 from bot.config import Settings
 from bot.datasets.report import ValidationReport
@@ -18,9 +24,10 @@ from bot.datasets.validate import validate_dataset
 
 class ChecklistService:
     def __init__(self, settings: Settings, goal_of: Callable[[str], Goal | None],
-                 store: ChecklistStore) -> None:
+                 store: ChecklistStore, baselines: BaselineLookup | None = None) -> None:
         self.settings = settings
         self.store = store
+        self._baselines = baselines
         self._goal_of = goal_of
         self._pricing: Pricing | None = None
 
@@ -34,7 +41,7 @@ class ChecklistService:
               requester: Requester | None = None) -> ChecklistResult:
         """Run the checklist and store its result."""
         context = CheckContext(self.settings, self.pricing, self._goal_of,
-                               self.settings.current_date())
+                               self.settings.current_date(), self._baselines)
         result = run_checklist(answers, dataset, context, requester)
         self.store.save(result)
         return result

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.evaluation.comparison import Comparison, ExampleContrast
+    from bot.evaluation.scoring import Evaluation
 
 MAX_ROWS = 15
 HEADLINES = {
@@ -31,7 +32,8 @@ def _pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def _metric(name: str, value: float) -> str:
+def metric(name: str, value: float) -> str:
+    """A summary metric: cosine as a number, length ratio as a factor, others as %."""
     if name == "cosine":
         return f"{value:.2f}"
     return f"{value:.2f}×" if name == "length_ratio" else _pct(value)
@@ -47,8 +49,8 @@ def numbers(c: Comparison) -> str:
 
 
 def _summary_lines(c: Comparison) -> list[str]:
-    lines = [f"{name.replace('_', ' ')}: {_metric(name, value)} → "
-             f"{_metric(name, c.tuned.summary.get(name, 0.0))}"
+    lines = [f"{name.replace('_', ' ')}: {metric(name, value)} → "
+             f"{metric(name, c.tuned.summary.get(name, 0.0))}"
              for name, value in c.baseline.summary.items()]
     lines.append(f"unusable replies: {c.baseline.failures} → {c.tuned.failures}")
     return lines
@@ -65,6 +67,23 @@ def _table(c: Comparison) -> list[str]:
         lines.append(line + (f"  (precision {precision})" if precision else ""))
     if len(rows) > MAX_ROWS:
         lines.append(f"… and {len(rows) - MAX_ROWS} more")
+    return lines
+
+
+def breakdown_table(evaluation: Evaluation) -> list[str]:
+    """One evaluation's groups (classes, fields or aspects) as aligned rows: support,
+    score and the secondary metrics (a class's recall is its score: not repeated)."""
+    groups = list(evaluation.breakdown.items())
+    shown = groups[:MAX_ROWS]
+    extra = [m for m in (groups[0][1].metrics if groups else {}) if m != "recall"]
+    width = max([len("group"), *(len(name[:40]) for name, _ in shown)])
+    lines = [f"{'group':<{width}}  {'n':>6}  {'score':>7}"
+             + "".join(f"  {m:>9}" for m in extra)]
+    for name, group in shown:
+        lines.append(f"{name[:40]:<{width}}  {group.support:>6}  {_pct(group.value):>7}"
+                     + "".join(f"  {_pct(group.metrics.get(m, 0.0)):>9}" for m in extra))
+    if len(groups) > MAX_ROWS:
+        lines.append(f"… and {len(groups) - MAX_ROWS} more")
     return lines
 
 

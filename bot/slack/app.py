@@ -18,6 +18,7 @@ from bot.advice.answer import Answer
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.slack import actions, commands, events, jobs
+from bot.slack.baseline import BaselineFlow
 from bot.slack.checklist import ChecklistFlow
 from bot.slack.groups import GroupMembership
 from bot.slack.jobs import JobsFlow
@@ -26,6 +27,7 @@ from bot.slack.store import SlackStore
 
 if TYPE_CHECKING:
     from bot.checklist.service import ChecklistService
+    from bot.evaluation.store import BaselineStore
     from bot.jobs.launch import Launcher
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -52,10 +54,12 @@ def build_web_client(settings: Settings) -> WebClient:
 
 def build_app(settings: Settings, answer: Callable[[list[str]], Answer], store: SlackStore,
               *, http_mode: bool, checklist: ChecklistService | None = None,
-              launcher: LauncherFactory | None = None, **app_options: Any) -> App:
+              launcher: LauncherFactory | None = None, baselines: BaselineStore | None = None,
+              **app_options: Any) -> App:
     """The Bolt app. In HTTP mode requests must carry a valid signature. Without a
     `checklist`, `/finetune check` and `validate` say it is not configured; without a
-    `launcher`, the Launch button and `/finetune launch | status | jobs | cancel` do."""
+    `launcher`, the Launch button and `/finetune launch | status | jobs | cancel` do;
+    without `baselines`, `/finetune baseline` does."""
     secret = settings.slack_signing_secret
     if http_mode and secret is None:
         raise ConfigError("HTTP mode needs SLACK_SIGNING_SECRET (Slack app › Basic "
@@ -74,11 +78,15 @@ def build_app(settings: Settings, answer: Callable[[list[str]], Answer], store: 
     if checklist is not None:
         flow = ChecklistFlow(checklist, settings, responder)
         flow.register(app)
+    baseline = None
+    if baselines is not None:
+        baseline = BaselineFlow(baselines, settings, responder)
+        baseline.register(app)
     job_flow = None
     if launcher is not None:
         job_flow = JobsFlow(launcher(GroupMembership(app.client)), responder)
     jobs.register(app, responder, job_flow)
-    commands.register(app, responder, flow, job_flow)
+    commands.register(app, responder, flow, job_flow, baseline)
     events.register(app, responder, store, job_flow.store if job_flow else None)
     actions.register(app, store)
     return app

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
@@ -16,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.errors import FtAdvisorError
-from bot.slack.blocks import Block, escape, notice_blocks
+from bot.slack.blocks import escape
 from bot.slack.files import fetch, upload_folder
 from bot.slack.forms import (
     CHECK_CALLBACK,
@@ -31,7 +30,8 @@ from bot.slack.forms import (
     validate_modal,
 )
 from bot.slack.reports import checklist_messages, validation_messages
-from bot.slack.responder import NOT_POSTABLE, Responder
+from bot.slack.responder import Responder
+from bot.slack.threads import Thread, open_thread
 
 if TYPE_CHECKING:
     from bot.checklist.service import ChecklistService
@@ -41,23 +41,6 @@ NOT_CONFIGURED = ("The pre-launch checklist is not set up on this ft-advisor ser
                   "whoever runs it to enable it. `/finetune ask …` works.")
 FAILED = ("Sorry, the {what} failed unexpectedly. The team has the details in the logs; "
           "please try again in a minute.")
-
-
-@dataclass(frozen=True)
-class Thread:
-    """The thread under the parent message where results are posted."""
-
-    client: Any
-    channel: str
-    ts: str
-
-    def post(self, text: str, blocks: list[Block]) -> None:
-        """Post `blocks`; `text` (the notification) must already be escaped."""
-        self.client.chat_postMessage(channel=self.channel, thread_ts=self.ts, text=text,
-                                     blocks=blocks)
-
-    def notice(self, message: str) -> None:
-        self.post(escape(message), notice_blocks(message))
 
 
 class ChecklistFlow:
@@ -140,13 +123,7 @@ class ChecklistFlow:
                 what: str) -> Iterator[Thread]:
         """Post the parent message (in the user's DM with the bot where the channel
         does not take posts); problems inside become a plain reply in its thread."""
-        try:
-            first = client.chat_postMessage(channel=channel, text=opening)
-        except SlackApiError as exc:
-            if exc.response.get("error") not in NOT_POSTABLE:
-                raise
-            first = client.chat_postMessage(channel=user, text=opening)
-        thread = Thread(client, str(first["channel"]), str(first["ts"]))
+        thread = open_thread(client, channel, user, opening)
         try:
             yield thread
         except FtAdvisorError as exc:

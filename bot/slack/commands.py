@@ -6,13 +6,15 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.slack.baseline import NOT_CONFIGURED as BASELINE_NOT_CONFIGURED
+from bot.slack.baseline import BaselineFlow
 from bot.slack.blocks import SUBCOMMANDS_CHECKLIST, SUBCOMMANDS_JOBS, help_blocks, notice_blocks
 from bot.slack.checklist import NOT_CONFIGURED, ChecklistFlow
 from bot.slack.jobs import NOT_CONFIGURED as JOBS_NOT_CONFIGURED
 from bot.slack.jobs import JobsFlow
 from bot.slack.responder import Responder
 
-SUBCOMMANDS = ("ask", "help", *SUBCOMMANDS_CHECKLIST, *SUBCOMMANDS_JOBS)
+SUBCOMMANDS = ("ask", "help", "baseline", *SUBCOMMANDS_CHECKLIST, *SUBCOMMANDS_JOBS)
 
 
 def parse(text: str) -> tuple[str, str]:
@@ -31,7 +33,7 @@ def _notice(ack: Any, text: str) -> None:
 
 
 def register(app: App, responder: Responder, checklist: ChecklistFlow | None,
-             jobs: JobsFlow | None) -> None:
+             jobs: JobsFlow | None, baseline: BaselineFlow | None = None) -> None:
     @app.command("/finetune")
     def finetune(ack: Any, command: dict[str, Any], respond: Any, client: Any) -> None:
         sub, rest = parse(command.get("text", ""))
@@ -45,6 +47,12 @@ def register(app: App, responder: Responder, checklist: ChecklistFlow | None,
             ack()  # the modal is the answer; it must open within the trigger's 3 s
             responder.submit_now(checklist.open_modal, client, respond, sub,
                                  command["trigger_id"], command["channel_id"])
+            return
+        if sub == "baseline":
+            if baseline is None:
+                _notice(ack, BASELINE_NOT_CONFIGURED)
+                return
+            baseline.command(ack, command, client, respond)
             return
         if sub in SUBCOMMANDS_JOBS:
             if jobs is None:

@@ -17,9 +17,12 @@ from bot.slack.files import FILETYPES, refusal
 
 CHECK_CALLBACK = "ft_checklist"
 VALIDATE_CALLBACK = "ft_validate"
+BASELINE_CALLBACK = "ft_baseline"
 DEFAULT_BASE_MODEL = "Qwen/Qwen2.5-7B-Instruct"
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
 MAX_INPUT = 3000  # Slack's limit for a plain_text_input
+# bot.evaluation.pick.EVALUATORS, named here so building the app does not import the SDK
+EVALUATORS = ("exact_match", "json_fields", "style_similarity")
 
 KNOWLEDGE_BASE = {
     KnowledgeBase.NOT_NEEDED: "Not needed: the task is not about knowing facts",
@@ -54,6 +57,14 @@ class ValidateForm:
     dataset: str
 
 
+@dataclass(frozen=True)
+class BaselineForm:
+    held_out: str  # Slack file id
+    model: str
+    system_prompt: str | None
+    evaluator: str | None  # None: chosen from the references' shape
+
+
 # -- building ------------------------------------------------------------------------
 def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = True,
            hint: str | None = None) -> Block:
@@ -84,13 +95,14 @@ def _option(value: str, text: str) -> dict[str, Any]:
     return {"text": plain_text(text, 75), "value": value}
 
 
-def _choice(kind: str, options: dict[str, str], initial: str | None = None) -> dict[str, Any]:
+def _choice(kind: str, options: dict[str, str], initial: str | None = None,
+            placeholder: str = "Read it from the use case") -> dict[str, Any]:
     element: dict[str, Any] = {"type": kind,
                                "options": [_option(v, t) for v, t in options.items()]}
     if initial:
         element["initial_option"] = _option(initial, options[initial])
     if kind == "static_select":
-        element["placeholder"] = plain_text("Read it from the use case", 150)
+        element["placeholder"] = plain_text(placeholder, 150)
     return element
 
 
@@ -150,6 +162,25 @@ def validate_modal(channel: str) -> dict[str, Any]:
         _input("model", "Model", _text(), hint=(
             f"Its token limits apply; empty means {DEFAULT_BASE_MODEL} for LoRA and "
             f"{DEFAULT_OPENAI_MODEL} for OpenAI.")),
+    ])
+
+
+def baseline_modal(channel: str) -> dict[str, Any]:
+    intro = ("Runs the model with your prompt on every held-out example and scores the "
+             f"replies. The cost estimate, progress and result are posted in <#{escape(channel)}>, "
+             "in a thread; the result is recorded for the checklist's prompting item.")
+    evaluators = {name: name for name in EVALUATORS}
+    return _modal(BASELINE_CALLBACK, "Measure a baseline", "Run baseline", channel, [
+        {"type": "section", "text": {"type": "mrkdwn", "text": intro}},
+        _input("held_out", "Held-out file (JSONL)", _file(), optional=False, hint=(
+            "The checklist's validation file, or the whole dataset when ft-advisor splits "
+            "off the held-out set: the baseline is recorded for exactly this file.")),
+        _input("model", "Model", _text(DEFAULT_OPENAI_MODEL), optional=False),
+        _input("system_prompt", "System prompt", _text(multiline=True), hint=(
+            "Your best prompt; it replaces the examples' own system messages. Empty: the "
+            "examples are sent as they are.")),
+        _input("evaluator", "Evaluator", _choice(
+            "static_select", evaluators, placeholder="Chosen from the references")),
     ])
 
 
@@ -267,3 +298,17 @@ def read_validate(values: Values, max_mb: int) -> ValidateForm:
         raw["base_model"] = model or DEFAULT_BASE_MODEL
     aliases = {"openai_model": "model", "base_model": "model"}
     return ValidateForm(_answers(raw, errors, values, "model", aliases), dataset)
+
+
+def read_baseline(values: Values, max_mb: int) -> BaselineForm:
+    errors: dict[str, str] = {}
+    held_out = _file_id(values, "held_out", max_mb, errors)
+    if held_out is None:
+        errors["held_out"] = "Attach the held-out JSONL file."
+    model = _str(values, "model")
+    if model is None:
+        errors["model"] = "Name the model to run, e.g. gpt-4.1-mini."
+    if errors or held_out is None or model is None:
+        raise FormErrors(errors)
+    return BaselineForm(held_out, model, _str(values, "system_prompt"),
+                        _selected(values, "evaluator"))

@@ -54,6 +54,26 @@ def test_prompting(tried: list[str], baseline: str | None, status: Status) -> No
     assert item.status is status
 
 
+MEASURED = items.BaselineFacts(score=0.78, evaluator="exact_match", examples=400,
+                               model="gpt-4.1-mini", measured_on=dt.date(2026, 11, 20))
+MEASURED_TEXT = ("baseline measured by ft-advisor: 78.0% exact_match on 400 held-out "
+                 "examples (gpt-4.1-mini, 2026-11-20)")
+
+
+@pytest.mark.parametrize(("tried", "baseline", "status", "reason"), [
+    (["few-shot examples"], None, Status.PASS, f"Tried: few-shot examples; {MEASURED_TEXT}."),
+    (["few-shot examples"], "pretty good", Status.PASS,
+     f"Tried: few-shot examples; baseline: pretty good; {MEASURED_TEXT}."),
+    ([], None, Status.FAIL, f"No prompt engineering is recorded ({MEASURED_TEXT}): list "
+                            "what was tried, or try a better prompt first."),
+])
+def test_prompting_with_a_measured_baseline(tried: list[str], baseline: str | None,
+                                            status: Status, reason: str) -> None:
+    item = items.prompting(answers(prompting=Prompting(tried=tried, baseline=baseline)),
+                           MEASURED)
+    assert (item.status, item.reason) == (status, reason)
+
+
 @pytest.mark.parametrize(("kb", "goal", "status"), [
     (None, Goal.TONE_STYLE, Status.UNKNOWN),
     (KnowledgeBase.NOT_NEEDED, Goal.TONE_STYLE, Status.PASS),

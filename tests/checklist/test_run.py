@@ -3,6 +3,7 @@ use case read by the real verdict engine."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot.checklist.service import ChecklistService
 from bot.checklist.store import ChecklistStore
 from bot.config import Settings
 from bot.db import database_url, open_engine
+from bot.evaluation.store import Baseline, BaselineStore
 from bot.wiring import Services
 from tests.conftest import TODAY
 
@@ -35,7 +37,15 @@ def service(tmp_path: Path, services: Services, **env: Any) -> ChecklistService:
     settings = Settings(FT_DATA_DIR=tmp_path / "data", FT_TODAY=TODAY, FT_BUDGET=50,
                         FT_LORA_RUNNER="ray", RAY_ADDRESS="ray://127.0.0.1:10001", **env)
     engine = open_engine(database_url(None, settings.data_dir))
-    return ChecklistService(settings, services.goal_of, ChecklistStore(engine))
+    return ChecklistService(settings, services.goal_of, ChecklistStore(engine),
+                            BaselineStore(engine))
+
+
+def record_baseline(checker: ChecklistService, held_out: Path, score: float) -> None:
+    engine = open_engine(database_url(None, checker.settings.data_dir))
+    BaselineStore(engine).save(Baseline(
+        model="gpt-4.1-mini", evaluator="exact_match", score=score, examples=400,
+        failures=0, held_out_sha256=file_sha256(held_out)))
 
 
 def statuses(result: Any) -> dict[str, Status]:
@@ -148,3 +158,36 @@ def test_without_a_dataset_the_stated_count_is_used(tmp_path: Path,
     assert found["data"] is Status.PASS
     assert found["dataset"] is found["held_out"] is found["cost"] is Status.UNKNOWN
     json.dumps(result.to_json_dict())  # serialisable as stored
+
+
+@pytest.mark.parametrize("with_validation_file", [True, False])
+def test_a_recorded_baseline_for_the_held_out_file_is_cited(
+        tmp_path: Path, services: Services, write_dataset: Callable[..., Path],
+        with_validation_file: bool) -> None:
+    train = write_dataset(800)
+    validation = write_dataset(100, name="validation.jsonl", start=800)
+    raw = {**PASSING, "prompting": {"tried": ["queue definitions"], "baseline": None}}
+    checker = service(tmp_path, services)
+    if with_validation_file:
+        raw["validation_file"] = validation
+        record_baseline(checker, validation, 0.78)
+        record_baseline(checker, write_dataset(50, name="other.jsonl"), 0.5)
+    else:  # ft-advisor splits: the baseline was measured on the source dataset
+        record_baseline(checker, train, 0.78)
+    result = checker.check(ChecklistAnswers.model_validate(raw), train)
+    prompting = next(i for i in result.items if i.key == "prompting")
+    assert prompting.status is Status.PASS, prompting.reason
+    today = dt.datetime.now(dt.UTC).date()
+    assert prompting.reason == ("Tried: queue definitions; baseline measured by ft-advisor: "
+                                "78.0% exact_match on 400 held-out examples (gpt-4.1-mini, "
+                                f"{today}).")
+
+
+def test_without_a_recorded_baseline_a_stated_one_is_needed(
+        tmp_path: Path, services: Services, write_dataset: Callable[..., Path]) -> None:
+    checker = service(tmp_path, services)
+    record_baseline(checker, write_dataset(100, name="validation.jsonl"), 0.78)
+    raw = {**PASSING, "prompting": {"tried": ["queue definitions"], "baseline": None}}
+    result = checker.check(ChecklistAnswers.model_validate(raw), write_dataset(800))
+    prompting = next(i for i in result.items if i.key == "prompting")
+    assert prompting.status is Status.UNKNOWN and "measured" not in prompting.reason

@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+from bot.checklist.run import file_sha256
 from bot.config import Settings
 from bot.db import database_url, open_engine
 from bot.errors import InputError
 from bot.evaluation.session import compare_job
+from bot.evaluation.store import BaselineStore
 from bot.jobs.backend import JobStatus, Outcome
 from bot.jobs.spec import DataFile, JobSpec
 from bot.jobs.store import JobStore
@@ -46,6 +48,14 @@ def test_baseline_run_from_the_command_line(tmp_path: Path,
     assert report["score"] == pytest.approx(0.5, abs=0.02)
     assert b"prompts" in result.stderr  # the cost estimate came first
     assert len(stub.requests) == 60
+    recorded = BaselineStore(open_engine(database_url(None, tmp_path))).latest_for(
+        file_sha256(held))
+    assert recorded is not None and recorded.id == report["baseline_id"]
+    assert (recorded.model, recorded.evaluator, recorded.examples) == \
+        ("gpt-4.1-mini", "exact_match", 60)
+    assert recorded.score == pytest.approx(report["score"], abs=1e-4)
+    assert recorded.failures == report["failures"]
+    assert (recorded.requested_by or "").startswith("local:")
 
 
 def test_a_job_is_compared_with_its_base_model(tmp_path: Path,

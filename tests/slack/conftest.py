@@ -80,13 +80,14 @@ def slack_settings(data_dir: Path, stub: SlackStub, **extra: Any) -> Settings:
 
 @contextmanager
 def running_rig(data_dir: Path, answer: Callable[[list[str]], Answer], store_path: Path,
-                checklist: Any = None, launcher: Any = None,
+                checklist: Any = None, launcher: Any = None, baselines: Any = None,
                 **settings: Any) -> Iterator[SlackRig]:
     """The app on a free port of 127.0.0.1, its Web API client on a fresh stub."""
     with slack_api_stub(bot_token=TOKEN) as stub:
         store = SlackStore(store_path)
         app = build_app(slack_settings(data_dir, stub, **settings), answer, store,
-                        http_mode=True, checklist=checklist, launcher=launcher)
+                        http_mode=True, checklist=checklist, launcher=launcher,
+                        baselines=baselines)
         server = SlackHTTPServer(app, "127.0.0.1", 0)
         server.start_background()
         try:
