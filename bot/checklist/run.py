@@ -234,8 +234,9 @@ def _backend_facts(answers: ChecklistAnswers, settings: Settings,
         elif settings.lora_runner == "local":
             missing = [p for p in TRAINING_PACKAGES if importlib.util.find_spec(p) is None]
             if missing:
-                problem = (f"The local runner needs {', '.join(missing)}: install "
-                           "ft-advisor's training extra, or use a Ray cluster.")
+                problem = (f"The local runner needs {', '.join(missing)}: "
+                           "pip install 'ft-advisor[train]', or use a Ray cluster "
+                           "(FT_LORA_RUNNER=ray).")
     return items.BackendFacts(
         backend=answers.backend, min_examples=min_examples,
         openai_key=settings.openai_api_key is not None,
