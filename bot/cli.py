@@ -484,7 +484,8 @@ def _progress(total: int) -> Any:
 @cli.command("eval")
 @click.option("--dataset", type=click.Path(path_type=Path, dir_okay=False),
               help="Held-out file (chat JSONL; the last assistant reply is the reference).")
-@click.option("--model", help="Model for the baseline run (an OpenAI-compatible endpoint).")
+@click.option("--model", help="Model for the baseline run: a name on the OpenAI-compatible "
+              "endpoint, or a local model folder (the LoRA base model).")
 @click.option("--prompt", "prompt_file", type=click.Path(path_type=Path, dir_okay=False),
               help="The team's system prompt, used instead of the examples' own.")
 @click.option("--compare", "job_id", help="Compare a finished job's tuned model with its "

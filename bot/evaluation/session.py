@@ -42,13 +42,27 @@ def held_out(path: Path) -> list[HeldOutExample]:
 def run_baseline(settings: Settings, examples: list[HeldOutExample], model: str, *,
                  system_prompt: str | None = None, evaluator: str | None = None,
                  concurrency: int = 8, progress: Progress | None = None) -> BaselineResult:
-    """Score `model` (with the team's prompt) on the held-out examples."""
-    run = run_chat_model(examples, client=chat_client(settings), model=model,
-                         system_prompt=system_prompt, concurrency=concurrency,
-                         progress=progress)
+    """Score `model` (with the team's prompt) on the held-out examples: a local model
+    folder (the LoRA base model) runs here, any other name on the configured
+    OpenAI-compatible endpoint."""
+    if Path(model).is_dir():
+        run = run_predictor(_local_model(model), examples, system_prompt=system_prompt)
+    else:
+        run = run_chat_model(examples, client=chat_client(settings), model=model,
+                             system_prompt=system_prompt, concurrency=concurrency,
+                             progress=progress)
     references = [e.reference for e in examples]
     scored = pick_evaluator(references, evaluator).evaluate(run.predictions, references)
     return BaselineResult(model, len(examples), scored, run)
+
+
+def _local_model(path: str) -> Predictor:
+    try:
+        from bot.finetune.predict import LocalChatModel
+    except ImportError as exc:
+        raise InputError("Running a local model needs the training extra: pip install "
+                         "'ft-advisor[train]'.") from exc
+    return LocalChatModel(path)
 
 
 def compare_job(settings: Settings, job: Job, *, system_prompt: str | None = None,

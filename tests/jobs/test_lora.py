@@ -17,7 +17,7 @@ import pytest
 from bot.config import Settings
 from bot.db import database_url, open_engine
 from bot.errors import InputError
-from bot.evaluation.session import compare_job
+from bot.evaluation.session import compare_job, held_out, run_baseline
 from bot.finetune.chat_data import IGNORE_INDEX, Chat, DataError, encode, encode_all, read_chats
 from bot.finetune.predict import lora_predictors
 from bot.finetune.runners import LocalRunner
@@ -366,3 +366,11 @@ def test_base_and_adapter_are_compared_on_the_held_out_set(
                      outcome=Outcome(model=str(tmp_path / "gone")))
     with pytest.raises(InputError, match="adapter is not on this machine"):
         lora_predictors(store.get(missing.id))  # type: ignore[arg-type]
+
+
+def test_a_local_base_model_runs_the_baseline(tmp_path: Path, workspace: Workspace) -> None:
+    examples = held_out(workspace.valid.path)
+    result = run_baseline(Settings(FT_DATA_DIR=tmp_path), examples, str(workspace.model))
+    assert result.examples == len(examples) == 8
+    assert len(result.run.predictions) == 8
+    assert 0.0 <= result.evaluation.mean <= 1.0
