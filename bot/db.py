@@ -4,6 +4,7 @@ replicas share it."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,6 +13,9 @@ from sqlalchemy import event
 from bot.errors import ConfigError
 
 metadata = sa.MetaData()
+# The modules that define tables on `metadata`; imported before `create_all`, so
+# every table exists whichever store happens to open the database first.
+TABLE_MODULES = ("bot.checklist.store", "bot.jobs.store", "bot.evaluation.store")
 
 
 def database_url(explicit: str | None, data_dir: Path) -> str:
@@ -29,6 +33,8 @@ def open_engine(url: str) -> sa.Engine:
         raise ConfigError(f"DATABASE_URL cannot be used: {type(exc).__name__}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    for module in TABLE_MODULES:
+        importlib.import_module(module)
     metadata.create_all(engine)
     return engine
 

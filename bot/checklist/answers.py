@@ -7,11 +7,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.advice.framework import Goal
 from bot.errors import InputError
+from bot.yamlfile import read_yaml
 
 DEFAULT_HOLDOUT = 0.1
 
@@ -55,15 +55,7 @@ class ChecklistAnswers(BaseModel):
 
 def load_answers(path: Path) -> ChecklistAnswers:
     """Answers from a YAML file; any problem is one clear `InputError`."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"Cannot read the answers file {path}: {exc.strerror}.") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"The answers file {path} is not UTF-8 text.") from exc
-    except yaml.YAMLError as exc:
-        raise InputError(f"The answers file {path} is not valid YAML ({_yaml_where(exc)}).") \
-            from exc
+    raw = read_yaml(path, "the answers file", InputError)
     return parse_answers(raw or {}, source=str(path), base_dir=path.parent)
 
 
@@ -82,8 +74,3 @@ def parse_answers(raw: Any, source: str = "answers",
             and not answers.validation_file.is_absolute():
         answers.validation_file = base_dir / answers.validation_file
     return answers
-
-
-def _yaml_where(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    return f"line {mark.line + 1}" if mark is not None else "syntax error"

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from bot.checklist.pricing import Gpu, Pricing, SizeClass, TokenPrice
 from bot.errors import ConfigError, InputError
+from bot.mrkdwn import escape
 
 _HEADERS = ("Route", "Training", "Epochs", "GPU-hours", "Inference / month")
 _RIGHT = {2, 3}  # columns right-aligned in the text table
@@ -397,13 +398,13 @@ def render_cost_table(table: CostTable) -> str:
 
 def cost_table_markdown(table: CostTable) -> str:
     """Slack mrkdwn: the aligned table in a code block (Slack has no tables), then lists."""
-    lines = [f"*{_escape(_title(table))}*", f"```\n{_escape(_aligned(table))}\n```"]
+    lines = [f"*{escape(_title(table))}*", f"```\n{escape(_aligned(table))}\n```"]
     if _notes(table):
-        lines += ["*Notes*", *(f"• {_escape(note)}" for note in _notes(table))]
+        lines += ["*Notes*", *(f"• {escape(note)}" for note in _notes(table))]
     cheapest = _cheapest(table)
     if cheapest:
-        lines.append(_escape(cheapest))
-    lines += ["*Assumptions*", *(f"• {_escape(line)}" for line in table.assumptions)]
+        lines.append(escape(cheapest))
+    lines += ["*Assumptions*", *(f"• {escape(line)}" for line in table.assumptions)]
     return "\n".join(lines)
 
 
@@ -471,8 +472,3 @@ def _usd(amount: float) -> str:
 def _price(per_1m: float) -> str:
     """A unit price: cents, or more digits when the price has them ($0.075)."""
     return f"${per_1m:,.2f}" if round(per_1m, 2) == per_1m else f"${per_1m:,.4g}"
-
-
-def _escape(text: str) -> str:
-    """Slack mrkdwn escaping of its three control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

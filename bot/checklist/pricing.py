@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
+from bot.yamlfile import read_yaml
 
 BUNDLED_NAME = "pricing.yaml"
 _SIZE_IN_NAME = re.compile(r"(?<![\d.x])(\d+(?:\.\d+)?)-?([bm])(?![a-z0-9])")
@@ -213,16 +214,7 @@ def _bundled() -> dict[str, Any]:
 
 
 def _read_override(path: Path) -> dict[str, Any]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the pricing override {path}: {exc.strerror}.") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"The pricing override {path} is not UTF-8 text.") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "syntax error"
-        raise ConfigError(f"The pricing override {path} is not valid YAML ({where}).") from exc
+    raw = read_yaml(path, "the pricing override", ConfigError)
     if raw is None:
         return {}
     if not isinstance(raw, dict):

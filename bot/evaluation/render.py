@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.mrkdwn import escape
+
 if TYPE_CHECKING:
     from bot.evaluation.comparison import Comparison, ExampleContrast
     from bot.evaluation.scoring import Evaluation
@@ -21,11 +23,6 @@ BREAKDOWN_TITLES = {
     "field": "Per field (reference values reproduced)",
     "style": "Per aspect (agreement with the reference)",
 }
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn escaping: the only three characters with control meaning."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _pct(value: float) -> str:

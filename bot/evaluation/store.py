@@ -59,8 +59,6 @@ class Baseline:
 class BaselineStore:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
-        # The engine may have been opened before this module registered the table.
-        baselines.create(engine, checkfirst=True)
 
     def save(self, baseline: Baseline) -> None:
         with self._engine.begin() as conn:

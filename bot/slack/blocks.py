@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.advice.answer import Answer
 from bot.jobs.messages import STATUS_WORDS
+from bot.mrkdwn import escape
 from bot.slack.store import RecentAnswer
 
 if TYPE_CHECKING:
@@ -26,11 +27,6 @@ SUBCOMMANDS_CHECKLIST = ("check", "validate")
 SUBCOMMANDS_JOBS = ("launch", "status", "jobs", "cancel")
 HOME_JOBS = 5
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn escaping: the only three characters with control meaning."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def plain_text(text: str, limit: int) -> dict[str, Any]:

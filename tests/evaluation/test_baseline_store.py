@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
-
-import sqlalchemy as sa
 
 from bot.db import database_url, open_engine
 from bot.evaluation.store import Baseline, BaselineStore
@@ -29,8 +29,14 @@ def test_the_latest_baseline_for_a_file(tmp_path: Path) -> None:
     assert store.latest_for("c" * 64) is None
 
 
-def test_the_table_is_created_on_an_engine_opened_without_it(tmp_path: Path) -> None:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'bare.sqlite3'}")
-    store = BaselineStore(engine)
-    store.save(baseline(0.5, dt.datetime.now(dt.UTC)))
-    assert BaselineStore(engine).latest_for(SHA) is not None
+def test_opening_the_database_creates_every_table_whatever_was_imported(
+        tmp_path: Path) -> None:
+    # A fresh interpreter that imports only bot.db: no store module has registered
+    # its table yet when the engine is opened.
+    script = ("import sys, sqlalchemy as sa; from bot.db import open_engine; "
+              "print(' '.join(sorted(sa.inspect(open_engine(sys.argv[1])).get_table_names())))")
+    out = subprocess.run([sys.executable, "-c", script,
+                          f"sqlite:///{tmp_path / 'fresh.sqlite3'}"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert {"baselines", "checklists", "jobs", "job_events", "notifications",
+            "audit_log"} <= set(out)
