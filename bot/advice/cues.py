@@ -39,12 +39,13 @@ _NEGATED_ATTEMPT = re.compile(
     r"optimi[sz]\w*|engineer\w*|explor\w*|bother\w*|put|got\s+(?:round|around)|started)"
     r"|\b(?:haven'?t|have\s+not|didn'?t|did\s+not|never)\b[^.!?]{0,40}\byet\b"
     r"|\bnot\s+(?:tried|touched|iterated|tested|explored|optimi[sz]ed)\b"
-    r"|\bno\s+(?:real\s+)?(?:prompt\w*\s+)?(?:work|effort|engineering|iteration|tuning)\b"
+    r"|\b(?:no|zero|minimal|little)\s+(?:real\s+)?(?:prompt\w*\s+)?(?:work|effort|engineering|"
+    r"iteration|tuning)\b"
     r"|\b(?:first|rough|initial|quick|basic|default|naive|one[\s-]line|single[\s-]line|"
     r"simple|stock|generic)\s+(?:draft\s+)?(?:prompt|system\s+prompt|instructions?)\b"
     r"|\b(?:just|only)\s+(?:started|begun|getting\s+started|a\s+(?:basic|simple|short))"
     r"|\b(?:one|single|a)[\s-](?:sentence|liner|line)\b"
-    r"|\bonly\s+(?:tried|used|wrote|added|did)\b[^.!?]{0,60}\bonce\b"
+    r"|\bonly\s+(?:tried|used|wrote|added|did)\b[^.!?]{0,60}\b(?:once|one\s+time)\b"
     r"|\b(?:just|only)\s+(?:\w+\s+){0,3}?(?:have|has|using|use)\b[^.!?]{0,60}\bas\s+(?:the|our)\s+"
     r"(?:system\s+)?prompt\b"
     r"|\bonly\s+(?:tried|used|wrote|have|had)\s+(?:one|a\s+single|a\s+couple|a\s+basic|"
@@ -52,6 +53,9 @@ _NEGATED_ATTEMPT = re.compile(
     r"|\bjust\s+getting\s+started\b|\bnext\s+step\s+(?:is|would\s+be)\b"
     r"|\bstraight\s+out\s+of\s+the\s+box\b|\bout[\s-]of[\s-]the[\s-]box\b"
     r"|\bhave(?:n'?t| not)\s+(?:really\s+)?(?:got|gotten)\s+to\b"
+    # a few minutes or an hour or two on the prompt is not an attempt
+    r"|\b(?:[1-9]|[1-5]\d|a\s+few|a\s+couple(?:\s+of)?|ten|fifteen|twenty|thirty)\s+"
+    r"min(?:ute)?s?\b|\b(?:an?|one|two|[1-3]|half\s+an?|a\s+couple(?:\s+of)?)\s+hours?\b"
 )
 _REPORTED_LIMIT = re.compile(
     r"\b(?:tried|trying|spent|iterated|iterating|rewrote|rewritten|tweak\w*|tuned|"
@@ -68,7 +72,14 @@ _REPORTED_LIMIT = re.compile(
     r"everything|extensively|every\s+trick|limits?|mislabel\w*|miss(?:es|ing)?|wrong|"
     r"not\s+good|no\s+good|struggl\w*|nail|off[\s-]brand|plateaued|gave\s+up|done\s+all|"
     r"no\s+matter\s+(?:how|what)|slips?|slipp\w*|keeps?\s+\w+ing|meh|bland|sort\s+of|"
-    r"kind\s+of|mostly|almost|not\s+quite)\b|\d+\s*%|\bone\s+(?:time\s+)?in\s+\w+\b"
+    r"kind\s+of|mostly|almost|not\s+quite|pushed|as\s+far\s+as|dead[\s-]ends?|squeez\w*|"
+    r"diminishing\s+returns|ran\s+out|flat\s?lin\w*|capped|levell?ed\s+off|max(?:ed)?\s+out|"
+    r"nothing\s+(?:else\s+)?(?:works|helps|helped|worked)|exhaustive|stall\w*|dial+ed\s+in|"
+    r"(?:is|are|was|were)\s+(?:done|finished)|as\s+good\s+as\s+it\s+gets|completed|"
+    r"unable|not\s+able|a\s+(?:full\s+)?(?:month|quarter|year)|been\s+at\s+(?:it|the\s+prompt)|"
+    r"since\s+(?:january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|last\s+\w+|q[1-4]))\b"
+    r"|\d+\s*%|\bone\s+(?:time\s+)?in\s+\w+\b"
 )
 
 _DATA_STEMS = ("examples", "example", "samples", "labels", "labelled", "labeled",
@@ -83,8 +94,18 @@ _UNREVIEWED = re.compile(
     r"inconsistent\s+labels?|unknown\s+quality|quality\s+(?:is\s+)?unknown|"
     r"haven'?t\s+(?:been\s+)?(?:checked|reviewed|verified|cleaned)|"
     r"(?:not|never|nobody|no\s+one)\s+(?:\w+\s+){0,2}?(?:checked|reviewed|verified|"
-    r"vetted|validated|cleaned|qa'?d|audited)|bad\s+agents|of\s+varying\s+quality|"
-    r"(?:nobody|no\s+one)'?s?\s+(?:\w+\s+){0,2}?(?:checked|reviewed|verified|looked|audited)|"
+    r"vetted|validated|cleaned|qa'?d|audited|assessed|evaluated|inspected|filtered|"
+    r"double[\s-]checked|spot[\s-]checked|check|verify|review|audit)|"
+    r"(?:came|come|comes|generated|assigned|produced)\s+(?:automatically\s+)?(?:from|by)\s+"
+    r"(?:an?\s+|our\s+|the\s+)?(?:\w+\s+){0,2}?(?:script|rules?(?:\s+engine)?|heuristics?|regex\w*|"
+    r"ocr|tool|dropdown|crowd|llm|gpt\S*|model)|automatically|"
+    r"(?:\d+\s*%|(?:a|one)\s+(?:third|quarter|fifth)|half|many|lots|plenty|some)\s+(?:of\s+them\s+)?"
+    r"(?:were|are|was|is)\s+(?:wrong|incorrect|bad|mislabell?ed|garbage|junk|off)|"
+    r"(?:nobody|no\s+one|not\s+sure)\s+knows?\s+(?:which|how\s+many)|(?:need|have)\s+to\s+check|"
+    r"no\s+idea\s+(?:how|if|whether|which)|unknown\s+provenance|error\s+rate|bad\s+agents|"
+    r"of\s+varying\s+quality|"
+    r"(?:nobody|no\s+one)'?s?\s+(?:\w+\s+){0,2}?(?:checked|reviewed|verified|looked|audited|"
+    r"vetted|filtered|assessed)|"
     r"(?:haven'?t|have\s+not|havent|didn'?t)\s+(?:\w+\s+){0,2}?(?:looked\s+at|checked|reviewed|"
     r"verified|audited|cleaned|validated|gone\s+through)|"
     r"hit\s+(?:or|and)\s+miss|(?:nobody|no\s+one|not\s+sure|don'?t|do\s+not)\s+(?:\w+\s+){0,3}?"
@@ -141,7 +162,8 @@ def mentions_prompting(text: str) -> bool:
     low = _normalise(text)
     return (
         bool(_PROMPT_PHRASES.search(low) or _INSTRUCTION_WORK.search(low))
-        or any(_near(w, _PROMPT_STEMS) for w in _WORD.findall(low))
+        or any(_near(part, _PROMPT_STEMS) for w in _WORD.findall(low)
+               for part in {w.removesuffix("'s"), *w.split("-")})
     )
 
 
@@ -179,7 +201,8 @@ def knowledge_base_in_place(clause: str) -> bool:
 
 _GOAL_NEGATION = re.compile(
     r"\b(?:don'?t|do\s+not|doesn'?t|does\s+not|isn'?t|is\s+not|aren'?t|are\s+not|not|"
-    r"no|never|nothing)\b[^.!?]{0,40}?\b(?:need|care|want|matter\w*|issue|problem|"
+    r"no(?!\s+matter)|never|nothing)\b[^.!?]{0,40}?\b(?:need|care|want|matter\w*|issue|"
+    r"problem|"
     r"concern|important|bother\w*|priority|worr\w*)\b"
     r"|\b(?:already|is|are)\s+(?:fine|ok|okay|good|great|solved|handled)\b"
     r"|\b(?:fine|happy|ok|okay|good|content)\s+with\b"
@@ -203,6 +226,11 @@ _GIVEN = (r"(?:instructions?|instructons|rules|constraints|steps|checklist|proce
 _IGNORED_INSTRUCTIONS = re.compile(
     rf"\b{_NOT}\s+(?:\w+\s+){{0,3}}?{_FOLLOW}\b[^.!?]{{0,50}}?\b{_GIVEN}\b"
     rf"|\b{_IGNORE}\b[^.!?]{{0,50}}?\b{_GIVEN}\b"
+    # "it disregards several of these", "deviates from them", "obeys maybe half"
+    r"|\b(?:ignor\w*|disregard\w*|deviat\w*\s+from|forg[eo]t\w*)\s+(?:\w+\s+){0,2}?"
+    r"(?:them|these|those)\b"
+    r"|\bobey\w*\s+(?:only\s+|maybe\s+|about\s+|roughly\s+)?(?:half|two[\s-]thirds|some|"
+    r"a\s+few|\d+)\b"
 )
 
 
@@ -210,3 +238,25 @@ def ignores_instructions(clause: str) -> bool:
     """The clause complains that the model does not follow what it is told ("it
     doesn't follow the steps in our prompt", "ignores half our rules")."""
     return bool(_IGNORED_INSTRUCTIONS.search(_normalise(clause)))
+
+
+_TASK_VERB = re.compile(
+    r"\b(?:classif\w*|categori[sz]\w*|tag|tags|tagging|route|routes|routing|triag\w*|"
+    r"extract\w*|label|labels|labelling|labeling|detect\w*|convert\w*|transform\w*|"
+    r"normali[sz]\w*|pars(?:e|es|ing)|assign\w*|flag(?:s|ging)?|redact\w*|"
+    r"map(?:s|ping)?\s+(?:\w+\s+){0,3}?(?:to|onto|into)|turn(?:s|ing)?\s+(?:\w+\s+){0,4}?into|"
+    r"pull(?:s|ing)?\s+(?:\w+\s+){0,4}?(?:out\s+of|from))\b"
+)
+_KNOWLEDGE_NEED = re.compile(
+    r"\b(?:answer\w*|ask\w*|questions?|know\w*|look\w*\s+up|search\w*|cite\w*|quot\w*|"
+    r"facts?|factual\w*|up[\s-]to[\s-]date|latest|recent\w*|current|hallucinat\w*|"
+    r"made[\s-]up|makes?\s+up|making\s+up|invent\w*)\b"
+)
+
+
+def names_task(clause: str) -> bool:
+    """The clause describes a narrow task done on the text ("classifying claims into
+    defect codes", "extract fields from invoices"), not a need for knowledge: a
+    document named in it is the input, not something the model must know."""
+    low = _normalise(clause)
+    return bool(_TASK_VERB.search(low)) and not _KNOWLEDGE_NEED.search(low)

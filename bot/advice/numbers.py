@@ -50,19 +50,37 @@ _DATA_WORDS = (
     r"conversations|dialogues|chats|tickets|emails|documents|docs|summaries|outputs|"
     r"cases|items|instances|q&a|qa|prompts|letters|notes|reports|messages|queries|"
     r"invoices|contracts|reviews|descriptions|articles|posts|snippets|entries|"
-    r"translations|calls|utterances|sentences|texts|forms|claims|records|ones"
+    r"translations|calls|utterances|sentences|texts|forms|claims|records|ones|tagged|"
+    r"coded|hand[\w-]+"
 )
-# Words saying it is something else.
-_OTHER_WORDS = (
+# Words saying it is something else: people, time, money, sizes.
+_NOT_DATA_WORDS = (
     r"%|percent|per\s*cent|people|persons|engineers|devs|developers|employees|users|"
     r"customers|clients|staff|agents|members|seats|days?|weeks?|months?|years?|hours?|"
     r"hrs?|minutes?|mins?|seconds?|secs?|ms|milliseconds?|dollars?|usd|eur|euros?|"
     r"gbp|pounds?|bucks|k\s*(?:/|a|per)\s*(?:month|year)|tokens?|gb|mb|tb|gpus?|"
     r"params?|parameters?|b\b|languages?|times|x\b|steps|epochs?|stars?|pages?|"
     r"words?|characters?|chars?|lines?\s+of\s+code|requests?\s+per|rps|qps|fields?|"
-    r"classes|categories|labels|buckets|queues|tags|intents|codes|products|skus|stores|countries|"
-    r"offices|teams|sites|locations|clinics|hospitals|shops|points"
+    r"stores|countries|offices|teams|sites|locations|clinics|hospitals|shops|points"
 )
+# Things a team has many of that are not examples by themselves ("12 labels" is a
+# label set, "50k SKUs" a catalogue), unless the words after say someone labelled
+# them ("50k SKUs categorised by our merchandisers").
+_CATALOGUE_WORDS = r"classes|categories|labels|buckets|queues|tags|intents|codes|products|skus"
+# Nouns for people and places, which are never examples ("400 technicians").
+_PEOPLE_PLACES = re.compile(
+    r"(?:\w+(?:ians|ists|ees)|nurses|doctors|lawyers|attorneys|reps|drivers|analysts|editors|"
+    r"writers|translators|recruiters|teachers|students|patients|volunteers|partners|"
+    r"accountants|adjusters|underwriters|designers|scientists|researchers|managers|"
+    r"subscribers|followers|tenants|guests|passengers|vehicles|trucks|beds|branches|"
+    r"franchises|restaurants|hotels|warehouses|factories|plants|schools|universities|"
+    r"cities|states|departments|vendors|suppliers|partners|brands|apps|services|models|"
+    r"servers|machines|sensors|devices|workers|technicians|operators|crews|members)\b"
+)
+_LABEL_SET_MAX = 200  # "6k labels" are annotations, not a label set
+_MIN_ITEMS = 20  # smaller counts of unnamed things ("2 SMEs") are rarely a dataset
+_NOT_NOUNS = {"this", "thus", "plus", "across", "less", "unless", "always", "perhaps",
+              "besides", "towards", "afterwards", "sometimes", "was", "does", "has", "is"}
 _RATE = (
     r"(?:a|per|each|every|/)\s*(?:day|week|month|year|hour|minute|second)|"
     r"daily|weekly|monthly|yearly|hourly"
@@ -71,7 +89,7 @@ _RATE = (
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<approx>~|≈|about\s+|around\s+|roughly\s+|approx\.?\s+|approximately\s+|"
     r"over\s+|more\s+than\s+|under\s+|less\s+than\s+|nearly\s+|almost\s+|only\s+|just\s+)?"
-    r"(?P<num>\d{1,3}(?:[,\s]\d{3})+|\d+(?:\.\d+)?)\s*(?P<suffix>k|K|m|M)?(?![\w.])(?!\s*%)",
+    r"(?P<num>\d{1,3}(?:[,\s]\d{3})+|\d+(?:\.\d+)?)\s*(?P<suffix>k|K|m|M)?(?!\w|\.\d)(?!\s*%)",
 )
 
 
@@ -157,21 +175,30 @@ def _candidates(text: str) -> list[tuple[int, int, int]]:
 
 
 _LABEL_VERB = (
-    r"(?:labell?ed|annotated|tagged|coded|scored|graded|reviewed|verified|approved|checked)"
+    r"(?:labell?ed|annotated|tagged|coded|scored|graded|reviewed|verified|approved|checked|"
+    r"categori[sz]ed|classified|curated|vetted|double[\s-]checked|signed\s+off(?:\s+on)?)"
 )
 _POSSESSION = (
-    r"(?:have|has|had|got|own|collected|gathered|found|saved|kept|wrote|written|"
+    r"(?:have|has|had|got|own|collected|gathered|found|saved|kept|wrote|written|pulled|"
+    r"exported|scraped|generated|logged|accumulated|assembled|compiled|holds|contains|"
     r"(?:archive|corpus|set|library|backlog|history|collection|bank|pile)\s+of)"
 )
 
 
-def _evidence(text: str, start: int, end: int) -> int:
+def _evidence(text: str, value: int, start: int, end: int) -> int:
     after = text[end : end + 60]
     before = text[max(0, start - 40) : start]
     if re.search(_LABEL_VERB + r"\s+(?:about\s+|around\s+|roughly\s+|~)?$", before):
         return 3  # "our intern labelled 90 products"
-    if re.match(r"\s*(?:" + _OTHER_WORDS + r")(?![\w])", after):
+    if re.match(r"\s*(?:" + _NOT_DATA_WORDS + r")(?![\w])", after) or _PEOPLE_PLACES.match(
+            after.strip()):
         return -2
+    catalogue = re.match(r"\s*(?:\w+\s+)?(" + _CATALOGUE_WORDS + r")(?![\w])", after)
+    if re.match(r"\s*(?:[\w'/-]+\s+){1,3}?" + _LABEL_VERB + r"\s+(?:by|from)\b", after):
+        return 3  # "950 applications tagged by recruiters"
+    if catalogue:
+        annotations = catalogue.group(1) in {"labels", "tags"} and value >= _LABEL_SET_MAX
+        return 2 if annotations else -2
     if re.match(r"\s*(?:\w+\s+){0,3}?(?:" + _RATE + r")", after):
         return -2
     if re.search(r"\$\s*$|€\s*$|£\s*$", before):
@@ -181,22 +208,33 @@ def _evidence(text: str, start: int, end: int) -> int:
         score += 3  # "so ~1.5k total" restates the count that matters
     if re.match(r"\s*(?:[\w'/]+[\s-]+){0,3}?(?:" + _DATA_WORDS + r")(?![\w])", after):
         score += 2
-    if re.search(r"(?:" + _DATA_WORDS + r")\s*(?:of|:|=|-|is|are|total(?:ing)?)?\s*$", before):
+    if re.search(r"(?:" + _DATA_WORDS + r")\s*(?:of|:|=|-|is|are|total(?:ing)?|"
+                 r"(?:we|i)\s+(?:have|got|had))?\s*$", before):
         score += 1
     if re.search(_POSSESSION + r"\s+(?:\w+\s+)?$", before):
         score += 1
+    if score == 0 and value >= _MIN_ITEMS and _counts_things(after):
+        score = 1  # "about 300 filled-in templates exist": weak, any stated count wins
     return score
+
+
+def _counts_things(after: str) -> bool:
+    """The number is followed by a plural noun that is not people or places."""
+    m = re.match(r"\s*(?:[a-z'/-]+\s+){0,2}?([a-z][a-z-]{3,}s)\b", after)
+    return bool(m) and not _PEOPLE_PLACES.fullmatch(m.group(1)) and m.group(1) not in _NOT_NOUNS
 
 
 def count_mentions(text: str) -> list[CountMention]:
     """All numbers in `text` with how strongly their context says 'training data'."""
-    low = text.lower()
+    low = re.sub(r"-ish\b", "    ", text.lower())  # "2k-ish posts"
     mentions = [
-        CountMention(value, start, end, _evidence(low, start, end))
+        CountMention(value, start, end, _evidence(low, value, start, end))
         for value, start, end in _candidates(low)
     ]
     for m in re.finditer(
-        _NONE + r"\s+(?:\w+\s+){0,2}?(?:" + _DATA_WORDS + r"|data)(?![\w])", low
+        _NONE + r"\s+(?:\w+\s+){0,2}?(?:" + _DATA_WORDS + r"|data)(?![\w])"
+        r"|(?:" + _DATA_WORDS + r"|labels|tags)\s*[:=?-]\s*(?:we\s+have\s+|we'?ve\s+got\s+)?"
+        r"(?:none|zero|nil|0)\b", low
     ):
         mentions.append(CountMention(0, m.start(), m.end(), 3))
     return sorted(mentions, key=lambda c: c.start)

@@ -34,12 +34,15 @@ EVIDENCE_CLASSES = (
     "data_unreviewed",
 )
 NEUTRAL = "neutral"
+KNOWLEDGE_GOALS = (Goal.KNOW_DOCUMENTS.value, Goal.FACTUAL_ACCURACY.value,
+                   Goal.RECENT_KNOWLEDGE.value)
 CLASSES: tuple[str, ...] = tuple(g.value for g in Goal) + EVIDENCE_CLASSES + (NEUTRAL,)
 
 TOP_K = 4  # neighbours averaged per class
 MIN_SCORE = 0.30  # below this a clause says nothing we can use
 DATA_CLAUSE_WORDS = 8  # see _describes_data
 IGNORED_INSTRUCTIONS_LEAD = 0.15  # lead credited when grammar shows ignored instructions
+NAMED_TASK_LEAD = 0.05  # lead credited when a clause names a narrow task (cues.names_task)
 GOAL_UNIT_WORDS = 4  # fragments shorter than this ("2 SMEs") are too noisy for goals
 STRONG = 0.25  # lead over neutral for embedding evidence on prompting/data/kb,
 # used only when the grammar of the turn says nothing
@@ -138,12 +141,18 @@ def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]
         # knows how accurate the labels are"), says nothing about the goal.
         no_goal = (cues.negates_goal(unit) or _describes_data(unit)
                    or len(unit.split()) < GOAL_UNIT_WORDS)
+        task = cues.names_task(unit)
         if cues.ignores_instructions(unit):
             name = Goal.COMPLEX_INSTRUCTIONS.value
             best[name] = max(best.get(name, 0.0), IGNORED_INSTRUCTIONS_LEAD)
+        if task and not no_goal:
+            name = Goal.TASK_SPECIALISATION.value
+            best[name] = max(best.get(name, 0.0), NAMED_TASK_LEAD)
         for family, members in FAMILIES.items():
             if family == "goal" and no_goal:
                 continue
+            if family == "goal" and task:
+                members = tuple(m for m in members if m not in KNOWLEDGE_GOALS)
             cols = [CLASSES.index(m) for m in members]
             j = max(cols, key=lambda c: row[c])
             lead = float(row[j] - row[neutral])

@@ -14,7 +14,7 @@ from bot.advice.signals import Signals
 GOAL_MIN = 0.02  # a goal leading `neutral` by less than this is too weak to act on
 CONFIDENT_GOAL = 0.04  # below this lead, a goal alone (no other facts) is only a hint
 KNOWLEDGE_MARGIN = 0.04  # lead a knowledge goal needs over a behaviour goal
-INSTRUCTION_MARGIN = -0.02  # instruction-following wins near-ties
+INSTRUCTION_MARGIN = 0.0  # instruction-following wins exact ties
 KNOWLEDGE_GOALS = {Goal.KNOW_DOCUMENTS, Goal.RECENT_KNOWLEDGE, Goal.FACTUAL_ACCURACY}
 
 HEADLINES = {
@@ -108,6 +108,10 @@ def decide(signals: Signals, today: dt.date, question: str = "") -> Decision:
             and signals.data_quality == "unknown"):
         # A faint hint of a behaviour goal and nothing else: ask, don't guess. (A faint
         # knowledge goal, as in "fine-tune on our wiki?", still gets the RAG answer.)
+        goal = None
+    if goal is not None and goals[goal] < CONFIDENT_GOAL and signals.prompting == "not_tried":
+        # A faint goal from a team that has not tried prompting: prompting comes first
+        # whatever the goal turns out to be.
         goal = None
     n = signals.examples
     enough = n is not None and n >= fw.MIN_EXAMPLES

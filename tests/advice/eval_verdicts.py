@@ -1,5 +1,7 @@
 """Scores the verdict engine on labelled questions: `python tests/advice/eval_verdicts.py
-[FILE.jsonl ...] [--show-errors]`. Prints accuracy per file and a confusion summary."""
+[FILE.jsonl ...] [--show-errors]`. Prints accuracy per file and a confusion summary.
+A file holds questions ({"q", "verdict"}) or threads ({"turns", "verdicts"}), whose
+every turn is scored on the conversation up to it."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from bot.advice.exemplars import build_index
+from bot.advice.exemplars import EXEMPLARS_FILE, build_index
 from bot.advice.signals import extract_signals
 from bot.advice.verdict import decide
 from bot.rag.embeddings import MiniLMEmbedder
@@ -18,9 +20,10 @@ TODAY = dt.date(2026, 11, 28)
 HERE = Path(__file__).parent
 
 
-def run(files: list[Path], show_errors: bool, ids: str) -> None:
+def run(files: list[Path], show_errors: bool, ids: str, exemplars: Path) -> None:
     embedder = MiniLMEmbedder()
-    index = build_index(embedder.encode, embedder.model_name, Path("/tmp/ft-advisor-cache"))
+    index = build_index(embedder.encode, embedder.model_name, Path("/tmp/ft-advisor-cache"),
+                        exemplars)
     for file in files:
         rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
         if ids == "odd":
@@ -28,17 +31,30 @@ def run(files: list[Path], show_errors: bool, ids: str) -> None:
         elif ids == "even":
             rows = [r for r in rows if int(r["id"][1:]) % 2 == 0]
         confusion: Counter[tuple[str, str]] = Counter()
-        for row in rows:
-            signals = extract_signals([row["q"]], embedder.encode_units, index)
-            got = decide(signals, TODAY, row["q"]).verdict.value
-            confusion[(row["verdict"], got)] += 1
-            if got != row["verdict"] and show_errors:
-                print(f"  {row['id']} want={row['verdict']} got={got} :: {row['q'][:160]}")
+        for row_id, turns, want in _cases(rows):
+            signals = extract_signals(turns, embedder.encode_units, index)
+            got = decide(signals, TODAY, turns[-1]).verdict.value
+            confusion[(want, got)] += 1
+            if got != want and show_errors:
+                print(f"  {row_id} want={want} got={got} :: {' / '.join(turns)[-160:]}")
                 print(f"      {signals.to_dict()}")
         right = sum(n for (want, got), n in confusion.items() if want == got)
-        print(f"{file.name} [{ids}]: {right}/{len(rows)} = {right / len(rows):.1%}")
+        total = sum(confusion.values())
+        print(f"{file.name} [{ids}]: {right}/{total} = {right / total:.1%}")
         wrong = {k: v for k, v in confusion.items() if k[0] != k[1]}
         print("  errors (want, got):", dict(sorted(wrong.items(), key=lambda kv: -kv[1])))
+
+
+def _cases(rows: list[dict]) -> list[tuple[str, list[str], str]]:
+    """(id, turns so far, wanted verdict): one per question, or one per thread turn."""
+    cases = []
+    for row in rows:
+        if "turns" in row:
+            cases += [(f"{row['id']}.{n}", row["turns"][:n], want)
+                      for n, want in enumerate(row["verdicts"], 1)]
+        else:
+            cases.append((row["id"], [row["q"]], row["verdict"]))
+    return cases
 
 
 if __name__ == "__main__":
@@ -46,5 +62,8 @@ if __name__ == "__main__":
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--ids", choices=["all", "odd", "even"], default="all")
+    parser.add_argument("--exemplars", type=Path, default=EXEMPLARS_FILE,
+                        help="an exemplar file to try instead of the shipped one")
     args = parser.parse_args()
-    run(args.files or [HERE / "data" / "heldout_questions.jsonl"], args.show_errors, args.ids)
+    run(args.files or [HERE / "data" / "heldout_questions.jsonl"], args.show_errors, args.ids,
+        args.exemplars)
