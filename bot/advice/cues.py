@@ -45,7 +45,7 @@ _NEGATED_ATTEMPT = re.compile(
     r"simple|stock|generic)\s+(?:draft\s+)?(?:prompt|system\s+prompt|instructions?)\b"
     r"|\b(?:just|only)\s+(?:started|begun|getting\s+started|a\s+(?:basic|simple|short))"
     r"|\b(?:one|single|a)[\s-](?:sentence|liner|line)\b"
-    r"|\bonly\s+(?:tried|used|wrote|added|did)\b[^.!?]{0,60}\b(?:once|one\s+time)\b"
+    r"|\bonly\s+(?:tried|used|wrote|added|did|ran|tested)\b[^.!?]{0,60}\b(?:once|one\s+time)\b"
     r"|\b(?:just|only)\s+(?:\w+\s+){0,3}?(?:have|has|using|use)\b[^.!?]{0,60}\bas\s+(?:the|our)\s+"
     r"(?:system\s+)?prompt\b"
     r"|\bonly\s+(?:tried|used|wrote|have|had)\s+(?:one|a\s+single|a\s+couple|a\s+basic|"
@@ -204,7 +204,7 @@ _GOAL_NEGATION = re.compile(
     r"no(?!\s+matter)|never|nothing)\b[^.!?]{0,40}?\b(?:need|care|want|matter\w*|issue|"
     r"problem|"
     r"concern|important|bother\w*|priority|worr\w*)\b"
-    r"|\b(?:already|is|are)\s+(?:fine|ok|okay|good|great|solved|handled)\b"
+    r"|\b(?:already|is|are)\s+(?:fine(?![\s-]*tun)|ok|okay|good|great|solved|handled)\b"
     r"|\b(?:fine|happy|ok|okay|good|content)\s+with\b"
 )
 
@@ -227,7 +227,7 @@ _IGNORED_INSTRUCTIONS = re.compile(
     rf"\b{_NOT}\s+(?:\w+\s+){{0,3}}?{_FOLLOW}\b[^.!?]{{0,50}}?\b{_GIVEN}\b"
     rf"|\b{_IGNORE}\b[^.!?]{{0,50}}?\b{_GIVEN}\b"
     # "it disregards several of these", "deviates from them", "obeys maybe half"
-    r"|\b(?:ignor\w*|disregard\w*|deviat\w*\s+from|forg[eo]t\w*)\s+(?:\w+\s+){0,2}?"
+    r"|\b(?:ignor\w*|disregard\w*|deviat\w*\s+from|forg[eo]t\w*)\s+(?:\w+\s+){0,3}?"
     r"(?:them|these|those)\b"
     r"|\bobey\w*\s+(?:only\s+|maybe\s+|about\s+|roughly\s+)?(?:half|two[\s-]thirds|some|"
     r"a\s+few|\d+)\b"
@@ -244,8 +244,8 @@ _TASK_VERB = re.compile(
     r"\b(?:classif\w*|categori[sz]\w*|tag|tags|tagging|route|routes|routing|triag\w*|"
     r"extract\w*|label|labels|labelling|labeling|detect\w*|convert\w*|transform\w*|"
     r"normali[sz]\w*|pars(?:e|es|ing)|assign\w*|flag(?:s|ging)?|redact\w*|"
-    r"map(?:s|ping)?\s+(?:\w+\s+){0,3}?(?:to|onto|into)|turn(?:s|ing)?\s+(?:\w+\s+){0,4}?into|"
-    r"pull(?:s|ing)?\s+(?:\w+\s+){0,4}?(?:out\s+of|from))\b"
+    r"(?:map|sort|turn|split|bucket)(?:s|ing|ed)?\s+(?:[\w-]+\s+){0,4}?(?:to|onto|into)|"
+    r"pull(?:s|ing)?\s+(?:[\w-]+\s+){0,4}?(?:out\s+of|from))\b"
 )
 _KNOWLEDGE_NEED = re.compile(
     r"\b(?:answer\w*|ask\w*|questions?|know\w*|look\w*\s+up|search\w*|cite\w*|quot\w*|"
@@ -260,3 +260,46 @@ def names_task(clause: str) -> bool:
     document named in it is the input, not something the model must know."""
     low = _normalise(clause)
     return bool(_TASK_VERB.search(low)) and not _KNOWLEDGE_NEED.search(low)
+
+
+_REFERENCE_DOCS = (
+    r"(?:docs|documents|documentation|wiki|handbook|manuals?|knowledge\s*base|kb|policies|"
+    r"policy|contracts|pdfs|confluence|notion|intranet|sharepoint|faqs?|guides?|guidelines|"
+    r"textbooks?|catalogue|catalog|protocols?|procedures|regulations|codebase|archive|"
+    r"database|records|material|materials|content|runbooks?|playbooks?|specs|rules)"
+)
+_FABRICATION = re.compile(
+    r"\b(?:mak(?:e|es|ing)|made)\s+(?:\w+\s+){0,2}?up\b"
+    r"|\binvent(?:s|ed|ing)?\b(?!\s+(?:new\s+)?(?:field|key|label|categor|tag|column|format|"
+    r"name|word|phrase))"
+    r"|\bhallucinat\w*|\bfabricat\w*|\bconfabulat\w*"
+    r"|\b(?:incorrect|wrong|false|inaccurate|outdated|fake|non[\s-]?existent|made[\s-]up)\s+"
+    r"(?:[\w-]+\s+){0,3}?(?:facts?|answers?|information|info|figures|numbers|dates|prices|"
+    r"details|citations?|references?|precedents?|quotes?|specs?)\b"
+    r"|\bstick\s+to\s+(?:the\s+)?facts\b|\bget(?:s|ting)?\s+(?:\w+\s+){0,3}?facts?\s+wrong\b"
+    r"|\b(?:don'?t|doesn'?t|do\s+not|does\s+not)\s+(?:even\s+)?exist\b"
+)
+_DOCUMENT_NEED = re.compile(
+    r"\b(?:fine[\s-]?tun\w*|finetun\w*|train\w*|ft)\s+(?:\w+\s+){0,3}?on\s+(?:all\s+)?"
+    r"(?:of\s+)?(?:our|the|its|their|my|this|that)\s+(?:own\s+)?(?:[\w-]+\s+){0,2}?"
+    + _REFERENCE_DOCS + r"\b"
+    r"|\b(?:answer\w*|respond\w*|repl(?:y|ies))\s+(?:\w+\s+){0,4}?(?:from|using|based\s+on|"
+    r"out\s+of)\s+(?:\w+\s+){0,2}?(?:our|the|its|their|that|this)\s+(?:own\s+)?"
+    r"(?:[\w-]+\s+){0,2}?" + _REFERENCE_DOCS + r"\b"
+    r"|\banswers?\s+out\s+of\b"
+    r"|\b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+know\s+(?:about\s+)?(?:our|the|its|their)\b"
+)
+
+
+def knowledge_need(clause: str) -> str | None:
+    """"factual_accuracy" when the clause complains that the model makes things up,
+    "know_documents" when it asks to train on, or answer from, the team's own
+    reference documents ("fine-tune on our wiki", "answer from our handbook");
+    otherwise None. Sentence embeddings blur these with behaviour requests that
+    mention the same documents."""
+    low = _normalise(clause)
+    if _FABRICATION.search(low):
+        return "factual_accuracy"
+    if _DOCUMENT_NEED.search(low):
+        return "know_documents"
+    return None

@@ -221,7 +221,9 @@ def _evidence(text: str, value: int, start: int, end: int) -> int:
 def _counts_things(after: str) -> bool:
     """The number is followed by a plural noun that is not people or places."""
     m = re.match(r"\s*(?:[a-z'/-]+\s+){0,2}?([a-z][a-z-]{3,}s)\b", after)
-    return bool(m) and not _PEOPLE_PLACES.fullmatch(m.group(1)) and m.group(1) not in _NOT_NOUNS
+    if m is None:
+        return False
+    return not _PEOPLE_PLACES.fullmatch(m.group(1)) and m.group(1) not in _NOT_NOUNS
 
 
 def count_mentions(text: str) -> list[CountMention]:

@@ -41,8 +41,10 @@ CLASSES: tuple[str, ...] = tuple(g.value for g in Goal) + EVIDENCE_CLASSES + (NE
 TOP_K = 4  # neighbours averaged per class
 MIN_SCORE = 0.30  # below this a clause says nothing we can use
 DATA_CLAUSE_WORDS = 8  # see _describes_data
+NEGATION_CLAUSE_WORDS = 12  # see _ruled_out
 IGNORED_INSTRUCTIONS_LEAD = 0.15  # lead credited when grammar shows ignored instructions
 NAMED_TASK_LEAD = 0.05  # lead credited when a clause names a narrow task (cues.names_task)
+KNOWLEDGE_NEED_LEAD = 0.15  # lead credited when a clause states a knowledge need
 GOAL_UNIT_WORDS = 4  # fragments shorter than this ("2 SMEs") are too noisy for goals
 STRONG = 0.25  # lead over neutral for embedding evidence on prompting/data/kb,
 # used only when the grammar of the turn says nothing
@@ -148,6 +150,9 @@ def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]
         if task and not no_goal:
             name = Goal.TASK_SPECIALISATION.value
             best[name] = max(best.get(name, 0.0), NAMED_TASK_LEAD)
+        need = cues.knowledge_need(unit)
+        if need and not cues.negates_goal(unit):
+            best[need] = max(best.get(need, 0.0), KNOWLEDGE_NEED_LEAD)
         for family, members in FAMILIES.items():
             if family == "goal" and no_goal:
                 continue
@@ -159,6 +164,21 @@ def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]
             if row[j] >= MIN_SCORE and lead > 0:
                 best[CLASSES[j]] = max(best.get(CLASSES[j], 0.0), lead)
     return best
+
+
+def _ruled_out(units: Sequence[str], scores: np.ndarray) -> set[str]:
+    """Goals the turn rules out ("we don't care about tone at all"): the top goal of
+    each short clause that negates one. The whole conversation then drops that goal,
+    which the neighbouring clauses' context would otherwise carry back in."""
+    neutral = CLASSES.index(NEUTRAL)
+    cols = [CLASSES.index(g.value) for g in Goal]
+    out: set[str] = set()
+    for unit, row in zip(units, scores, strict=True):
+        if len(unit.split()) <= NEGATION_CLAUSE_WORDS and cues.negates_goal(unit):
+            j = max(cols, key=lambda c: row[c])
+            if row[j] > row[neutral]:
+                out.add(CLASSES[j])
+    return out
 
 
 _PRONOUN = re.compile(r"\b(?:they|they'?re|them|these|those|it'?s\s+all|all\s+of\s+them)\b",
@@ -207,6 +227,9 @@ def extract_signals(
         scores = index.class_scores(encode_units(turn, units)) if units else np.zeros(
             (0, len(CLASSES)))
         evidence = _turn_evidence(units, scores)
+        for goal_name in _ruled_out(units, scores):
+            evidence.pop(goal_name, None)
+            signals.goals.pop(goal_name, None)
         for goal in Goal:
             if goal.value in evidence:
                 signals.goals[goal.value] = max(signals.goals.get(goal.value, 0.0),

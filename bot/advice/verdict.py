@@ -15,6 +15,7 @@ GOAL_MIN = 0.02  # a goal leading `neutral` by less than this is too weak to act
 CONFIDENT_GOAL = 0.04  # below this lead, a goal alone (no other facts) is only a hint
 KNOWLEDGE_MARGIN = 0.04  # lead a knowledge goal needs over a behaviour goal
 INSTRUCTION_MARGIN = 0.0  # instruction-following wins exact ties
+EXHAUSTED_INSTRUCTION_MARGIN = 0.15
 KNOWLEDGE_GOALS = {Goal.KNOW_DOCUMENTS, Goal.RECENT_KNOWLEDGE, Goal.FACTUAL_ACCURACY}
 
 HEADLINES = {
@@ -61,7 +62,7 @@ def _active_goals(signals: Signals) -> dict[Goal, float]:
     return goals
 
 
-def _primary_goal(goals: dict[Goal, float]) -> Goal | None:
+def _primary_goal(goals: dict[Goal, float], prompting: str = "unknown") -> Goal | None:
     """The goal the verdict turns on. A knowledge goal must clearly beat a
     behaviour goal (talk of "our letters" or "our reports" brushes against it in
     many behaviour requests); an instruction-following goal wins ties, since the
@@ -76,7 +77,8 @@ def _primary_goal(goals: dict[Goal, float]) -> Goal | None:
     best_anti = max(anti, key=anti.__getitem__)
     if best_help is None:
         return best_anti
-    margin = KNOWLEDGE_MARGIN if best_anti in KNOWLEDGE_GOALS else INSTRUCTION_MARGIN
+    margin = KNOWLEDGE_MARGIN if best_anti in KNOWLEDGE_GOALS else (
+        EXHAUSTED_INSTRUCTION_MARGIN if prompting == "exhausted" else INSTRUCTION_MARGIN)
     return best_anti if anti[best_anti] >= helps[best_help] + margin else best_help
 
 
@@ -102,7 +104,7 @@ def _route_rules(signals: Signals, today: dt.date, question: str) -> list[Rule]:
 def decide(signals: Signals, today: dt.date, question: str = "") -> Decision:
     """The verdict for `signals` on `today` (provider dates depend on it)."""
     goals = _active_goals(signals)
-    goal = _primary_goal(goals)
+    goal = _primary_goal(goals, signals.prompting)
     if (goal is not None and goal not in KNOWLEDGE_GOALS and goals[goal] < CONFIDENT_GOAL
             and signals.prompting == "unknown" and signals.examples is None
             and signals.data_quality == "unknown"):

@@ -23,6 +23,14 @@ from bot.advice.numbers import example_count
         ("we have no labelled data yet", 0),
         ("in 2024 we collected 3000 examples", 3000),
         ("north of 12k rows", 12000),
+        ("we have 3,000.", 3000),
+        ("Samples we have around 350.", 350),
+        ("annotations: none so far", 0),
+        ("our library holds roughly 900 jingles", 900),
+        ("2k-ish transcripts", 2000),
+        ("60k parts classified by our engineers", 60000),
+        ("our 7k labels came from a vendor", 7000),
+        ("about 450 signed-off memos exist", 450),
     ],
 )
 def test_counts_in_many_shapes(text: str, expected: int) -> None:
@@ -41,6 +49,9 @@ def test_counts_in_many_shapes(text: str, expected: int) -> None:
         "classify into 30 labels",
         "we moved to llama 3 and qwen 2.5 last year",
         "should we fine-tune?",
+        "we have 300 technicians in the field",
+        "we stock 40k SKUs",
+        "each ticket goes to one of 25 departments",
     ],
 )
 def test_numbers_that_are_not_example_counts(text: str) -> None:
