@@ -42,7 +42,9 @@ _NEGATED_ATTEMPT = re.compile(
     r"|\b(?:no|zero|minimal|little)\s+(?:real\s+)?(?:prompt\w*\s+)?(?:work|effort|engineering|"
     r"iteration|tuning)\b"
     r"|\b(?:first|rough|initial|quick|basic|default|naive|one[\s-]line|single[\s-]line|"
-    r"simple|stock|generic)\s+(?:draft\s+)?(?:prompt|system\s+prompt|instructions?)\b"
+    r"simple|stock|generic)\s+(?:draft\s+)?(?:prompts?|system\s+prompt|instructions?)\b"
+    r"|\b(?:tried|wrote|ran|used)\s+(?:like\s+|about\s+|only\s+)?(?:one|two|three|a\s+couple(?:\s+of)?|"
+    r"a\s+few|[1-3])(?:\s+or\s+(?:two|three|four|[2-4]))?\s+(?:\w+\s+)?prompts?\b"
     r"|\b(?:just|only)\s+(?:started|begun|getting\s+started|a\s+(?:basic|simple|short))"
     r"|\b(?:one|single|a)[\s-](?:sentence|liner|line)\b"
     r"|\bonly\s+(?:tried|used|wrote|added|did|ran|tested)\b[^.!?]{0,60}\b(?:once|one\s+time)\b"
@@ -105,7 +107,10 @@ _UNREVIEWED = re.compile(
     r"no\s+idea\s+(?:how|if|whether|which)|unknown\s+provenance|error\s+rate|bad\s+agents|"
     r"of\s+varying\s+quality|"
     r"(?:nobody|no\s+one)'?s?\s+(?:\w+\s+){0,2}?(?:checked|reviewed|verified|looked|audited|"
-    r"vetted|filtered|assessed)|"
+    r"vetted|filtered|assessed|read|trusts?)|(?:don'?t|do\s+not)\s+trust|untrust\w*|"
+    r"inconsisten\w*|in\s+a\s+rush|wrong\s+(?:half|most|a\s+lot)\s+(?:of\s+)?the\s+time|"
+    r"generated\s+(?:\w+\s+){0,4}?(?:with|by|using)\s+(?:another\s+|an?\s+)?(?:llm|gpt\S*|ai|"
+    r"model|claude|chatgpt)|"
     r"(?:haven'?t|have\s+not|havent|didn'?t)\s+(?:\w+\s+){0,2}?(?:looked\s+at|checked|reviewed|"
     r"verified|audited|cleaned|validated|gone\s+through)|"
     r"hit\s+(?:or|and)\s+miss|(?:nobody|no\s+one|not\s+sure|don'?t|do\s+not)\s+(?:\w+\s+){0,3}?"
@@ -167,12 +172,20 @@ def mentions_prompting(text: str) -> bool:
     )
 
 
+_HISTORY = re.compile(
+    r"\b(?:started|began|starting)\s+(?:out\s+|off\s+)?with\b[^.;!?]*?(?=\b(?:then|but|since|"
+    r"after\s+that|later)\b)"
+)
+
+
 def prompting_polarity(clause: str) -> str | None:
     """"not_tried", "exhausted", or None when the clause says neither. "It ignores
     the rules in our prompt" is a complaint about the model, not a report of effort."""
     low = _normalise(clause)
     if not mentions_prompting(low) or ignores_instructions(low):
         return None
+    # "we started with a simple prompt, then spent six weeks on it": history, not the state
+    low = _HISTORY.sub(" ", low)
     if _NEGATED_ATTEMPT.search(low):
         return "not_tried"
     if _REPORTED_LIMIT.search(low):
@@ -272,7 +285,7 @@ _FABRICATION = re.compile(
     r"\b(?:mak(?:e|es|ing)|made)\s+(?:\w+\s+){0,2}?up\b"
     r"|\binvent(?:s|ed|ing)?\b(?!\s+(?:new\s+)?(?:field|key|label|categor|tag|column|format|"
     r"name|word|phrase))"
-    r"|\bhallucinat\w*|\bfabricat\w*|\bconfabulat\w*"
+    r"|\bhallucinat\w*|\bfabricat\w*|\bconfabulat\w*|\bmis(?:stat|quot|report|cit)\w*"
     r"|\b(?:incorrect|wrong|false|inaccurate|outdated|fake|non[\s-]?existent|made[\s-]up)\s+"
     r"(?:[\w-]+\s+){0,3}?(?:facts?|answers?|information|info|figures|numbers|dates|prices|"
     r"details|citations?|references?|precedents?|quotes?|specs?)\b"
@@ -303,3 +316,23 @@ def knowledge_need(clause: str) -> str | None:
     if _DOCUMENT_NEED.search(low):
         return "know_documents"
     return None
+
+
+_FT_WORD = r"(?:fine[\s-]?tun\w*|finetun\w*|ft|train\w*|lora|qlora)"
+_LOGISTICS = (r"(?:cost\w*|pric\w*|budget\w*|bill|gpus?|rtx\s*\d+|a100s?|h100s?|vram|hardware|"
+              r"how\s+long|how\s+much|hours?|compute|provider\w*|vendors?)")
+_SAVING = re.compile(
+    r"\b(?:cheap\w*|cut\w*|reduc\w*|sav\w*|lower\w*|inference|latency|faster|slow\w*|smaller|"
+    r"distil\w*|per\s+(?:call|request|query)|api\s+bill|expensive)\b"
+)
+_ABOUT_FINE_TUNING = re.compile(
+    rf"\b{_LOGISTICS}\b[^.!?]{{0,40}}?\b{_FT_WORD}\b|\b{_FT_WORD}\b[^.!?]{{0,40}}?\b{_LOGISTICS}\b"
+)
+
+
+def asks_about_fine_tuning(clause: str) -> bool:
+    """The clause asks what fine-tuning itself would take (its price, hardware or
+    provider: "what would it cost to fine-tune Llama?"), which is not the goal of
+    making the model cheaper or faster to run."""
+    low = _normalise(clause)
+    return bool(_ABOUT_FINE_TUNING.search(low)) and not _SAVING.search(low)

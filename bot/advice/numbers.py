@@ -39,7 +39,8 @@ _VAGUE = [
     (r"half\s+a\s+million", 500_000),
     (r"millions(?:\s+of)?", 1_000_000),
 ]
-_NONE = r"(?:no|zero|none|not\s+any|don'?t\s+have\s+any|do\s+not\s+have\s+any)"
+_NONE = (r"(?:no|zero|none|not\s+any|(?:don'?t|do\s+not|haven'?t|havent|have\s+not)\s+"
+         r"(?:\w+\s+){0,2}?any)")
 
 # Words saying the number counts training data.
 _DATA_WORDS = (
@@ -203,6 +204,11 @@ def _evidence(text: str, value: int, start: int, end: int) -> int:
         return -2
     if re.search(r"\$\s*$|€\s*$|£\s*$", before):
         return -2
+    if re.search(r"\b(?:every|each|per|a)\s+(?:day|week|month|year|hour)\s+(?:\w+\s+){0,3}$",
+                 before):
+        return -2  # "every day we get a few thousand bills": traffic, not data
+    if re.match(r"\s*(?:\w+\s+)?prompts\b", after) and value < _MIN_ITEMS:
+        return -2  # "tried 2 prompts" is prompting effort
     score = 0
     if re.match(r"\s*(?:\w+\s+){0,2}?(?:in\s+)?(?:total|overall|altogether|all\s+told)\b", after):
         score += 3  # "so ~1.5k total" restates the count that matters
@@ -234,7 +240,7 @@ def count_mentions(text: str) -> list[CountMention]:
         for value, start, end in _candidates(low)
     ]
     for m in re.finditer(
-        _NONE + r"\s+(?:\w+\s+){0,2}?(?:" + _DATA_WORDS + r"|data)(?![\w])"
+        _NONE + r"\s+(?:\w+\s+){0,2}?(?:" + _DATA_WORDS + r"|data|labels)(?![\w])"
         r"|(?:" + _DATA_WORDS + r"|labels|tags)\s*[:=?-]\s*(?:we\s+have\s+|we'?ve\s+got\s+)?"
         r"(?:none|zero|nil|0)\b", low
     ):

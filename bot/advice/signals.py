@@ -158,6 +158,8 @@ def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]
                 continue
             if family == "goal" and task:
                 members = tuple(m for m in members if m not in KNOWLEDGE_GOALS)
+            if family == "goal" and cues.asks_about_fine_tuning(unit):
+                members = tuple(m for m in members if m != Goal.COST_LATENCY.value)
             cols = [CLASSES.index(m) for m in members]
             j = max(cols, key=lambda c: row[c])
             lead = float(row[j] - row[neutral])
