@@ -55,6 +55,8 @@ _NEGATED_ATTEMPT = re.compile(
     r"|\bjust\s+getting\s+started\b|\bnext\s+step\s+(?:is|would\s+be)\b"
     r"|\bstraight\s+out\s+of\s+the\s+box\b|\bout[\s-]of[\s-]the[\s-]box\b"
     r"|\bhave(?:n'?t| not)\s+(?:really\s+)?(?:got|gotten)\s+to\b"
+    r"|\b(?:nobody|no\s+one)\s+(?:\w+\s+){0,3}?(?:touched|tried|worked\s+on|looked\s+at)\b"
+    r"|\bbefore\s+(?:\w+\s+){0,3}?(?:tried|touched|wrote|written|tested|started|tuned)\b"
     # a few minutes or an hour or two on the prompt is not an attempt
     r"|\b(?:[1-9]|[1-5]\d|a\s+few|a\s+couple(?:\s+of)?|ten|fifteen|twenty|thirty)\s+"
     r"min(?:ute)?s?\b|\b(?:an?|one|two|[1-3]|half\s+an?|a\s+couple(?:\s+of)?)\s+hours?\b"
@@ -81,7 +83,8 @@ _REPORTED_LIMIT = re.compile(
     r"unable|not\s+able|a\s+(?:full\s+)?(?:month|quarter|year)|been\s+at\s+(?:it|the\s+prompt)|"
     r"since\s+(?:january|february|march|april|may|june|july|august|september|october|"
     r"november|december|last\s+\w+|q[1-4]))\b"
-    r"|\d+\s*%|\bone\s+(?:time\s+)?in\s+\w+\b"
+    r"|\d+\s*%|\bone\s+(?:time\s+)?in\s+\w+\b|\btapped\s+out\b|\br[au]n\s+out\b|\brounds\s+of\b"
+    r"|\bnot\s+getting\s+(?:any\s+)?(?:further|better)\b|\bno\s+further\b"
 )
 
 _DATA_STEMS = ("examples", "example", "samples", "labels", "labelled", "labeled",
@@ -107,7 +110,8 @@ _UNREVIEWED = re.compile(
     r"no\s+idea\s+(?:how|if|whether|which)|unknown\s+provenance|error\s+rate|bad\s+agents|"
     r"of\s+varying\s+quality|"
     r"(?:nobody|no\s+one)'?s?\s+(?:\w+\s+){0,2}?(?:checked|reviewed|verified|looked|audited|"
-    r"vetted|filtered|assessed|read|trusts?)|(?:don'?t|do\s+not)\s+trust|untrust\w*|"
+    r"vetted|filtered|assessed|read|trusts?|approved)|(?:don'?t|do\s+not)\s+trust|untrust\w*|"
+    r"(?:nobody|no\s+one)\s+(?:can\s+)?(?:tell|knows?|say)\s+(?:which|whether|if)|"
     r"inconsisten\w*|in\s+a\s+rush|wrong\s+(?:half|most|a\s+lot)\s+(?:of\s+)?the\s+time|"
     r"generated\s+(?:\w+\s+){0,4}?(?:with|by|using)\s+(?:another\s+|an?\s+)?(?:llm|gpt\S*|ai|"
     r"model|claude|chatgpt)|"
@@ -279,7 +283,8 @@ _REFERENCE_DOCS = (
     r"(?:docs|documents|documentation|wiki|handbook|manuals?|knowledge\s*base|kb|policies|"
     r"policy|contracts|pdfs|confluence|notion|intranet|sharepoint|faqs?|guides?|guidelines|"
     r"textbooks?|catalogue|catalog|protocols?|procedures|regulations|codebase|archive|"
-    r"database|records|material|materials|content|runbooks?|playbooks?|specs|rules)"
+    r"database|records|material|materials|content|runbooks?|playbooks?|specs|rules|sops?|"
+    r"press\s+releases|announcements|news|changelogs?)"
 )
 _FABRICATION = re.compile(
     r"\b(?:mak(?:e|es|ing)|made)\s+(?:\w+\s+){0,2}?up\b"
@@ -290,16 +295,20 @@ _FABRICATION = re.compile(
     r"(?:[\w-]+\s+){0,3}?(?:facts?|answers?|information|info|figures|numbers|dates|prices|"
     r"details|citations?|references?|precedents?|quotes?|specs?)\b"
     r"|\bstick\s+to\s+(?:the\s+)?facts\b|\bget(?:s|ting)?\s+(?:\w+\s+){0,3}?facts?\s+wrong\b"
+    r"|\b(?:facts?|answers?|information|info|figures|numbers|dates|prices|details|rates|specs?)\s+"
+    r"(?:\w+\s+){0,4}?(?:are|is|were|was)\s+(?:\w+\s+){0,2}?(?:wrong|incorrect|inaccurate|made[\s-]up)\b"
+    r"|\bget\s+(?:\w+\s+){0,4}?(?:facts?|numbers|figures|rates|prices|dates|details|specs?)\s+right\b"
     r"|\b(?:don'?t|doesn'?t|do\s+not|does\s+not)\s+(?:even\s+)?exist\b"
 )
 _DOCUMENT_NEED = re.compile(
-    r"\b(?:fine[\s-]?tun\w*|finetun\w*|train\w*|ft)\s+(?:\w+\s+){0,3}?on\s+(?:all\s+)?"
-    r"(?:of\s+)?(?:our|the|its|their|my|this|that)\s+(?:own\s+)?(?:[\w-]+\s+){0,2}?"
+    r"\b(?:fine[\s-]?tun\w*|finetun\w*|train\w*|ft)\s+(?:\w+\s+){0,3}?on\s+(?:all\s+|a\s+\w+\s+)?"
+    r"(?:of\s+)?(?:our|the|its|their|my|this|that)\s+(?:own\s+|full\s+|whole\s+)?(?:[\w-]+\s+){0,2}?"
     + _REFERENCE_DOCS + r"\b"
     r"|\b(?:answer\w*|respond\w*|repl(?:y|ies))\s+(?:\w+\s+){0,4}?(?:from|using|based\s+on|"
     r"out\s+of)\s+(?:\w+\s+){0,2}?(?:our|the|its|their|that|this)\s+(?:own\s+)?"
     r"(?:[\w-]+\s+){0,2}?" + _REFERENCE_DOCS + r"\b"
-    r"|\banswers?\s+out\s+of\b"
+    r"|\banswers?\s+out\s+of\b|\banswers?\s+(?:\w+\s+){0,2}?from\s+(?:it|them)\b"
+    r"|\bso\s+(?:that\s+)?it\s+['\"]?knows?\b"
     r"|\b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+know\s+(?:about\s+)?(?:our|the|its|their)\b"
 )
 
@@ -336,3 +345,23 @@ def asks_about_fine_tuning(clause: str) -> bool:
     making the model cheaper or faster to run."""
     low = _normalise(clause)
     return bool(_ABOUT_FINE_TUNING.search(low)) and not _SAVING.search(low)
+
+
+_GOAL_TERMS = {
+    "tone_style": re.compile(
+        r"\b(?:tone|register|writing\s+style|house\s+style|brand\s+style|in\s+the\s+style\s+of|"
+        r"brand\s+voice|(?:our|their|its|a|the)\s+(?:\w+\s+)?voice(?!\s+(?:assistant|notes?|calls?|"
+        r"recordings?|bot|channel|memos?|messages?))|sounds?\s+(?:like|more|less)|"
+        r"sounding\s+like|on[\s-]brand|off[\s-]brand|persona)\b"),
+    "output_format": re.compile(
+        r"\b(?:json|yaml|xml|csv|schema|templates?|markdown|layout|structured?|format(?:ted|ting)?|"
+        r"key[\s-]value|columns?)\b"),
+}
+
+
+def goal_terms(clause: str) -> list[str]:
+    """Goals the clause names in the framework's own terms ("tone", "brand voice",
+    "JSON", "schema", "layout"). A weak prior next to the embedding match, which
+    sometimes loses these clauses to generic fine-tuning talk."""
+    low = _normalise(clause)
+    return [goal for goal, pattern in _GOAL_TERMS.items() if pattern.search(low)]

@@ -40,7 +40,7 @@ _VAGUE = [
     (r"millions(?:\s+of)?", 1_000_000),
 ]
 _NONE = (r"(?:no|zero|none|not\s+any|(?:don'?t|do\s+not|haven'?t|havent|have\s+not)\s+"
-         r"(?:\w+\s+){0,2}?any)")
+         r"(?:\w+\s+){0,2}?(?:any|a\s+single))")
 
 # Words saying the number counts training data.
 _DATA_WORDS = (
@@ -241,6 +241,8 @@ def count_mentions(text: str) -> list[CountMention]:
     ]
     for m in re.finditer(
         _NONE + r"\s+(?:\w+\s+){0,2}?(?:" + _DATA_WORDS + r"|data|labels)(?![\w])"
+        r"|\bnone\s+of\s+(?:the|our|them|these|those)\b[^.;!?]{0,30}?\b(?:is|are|was|were|has|have)\s+"
+        r"(?:been\s+|ever\s+been\s+)?(?:annotated|labell?ed|tagged|reviewed|checked|coded)\b"
         r"|(?:" + _DATA_WORDS + r"|labels|tags)\s*[:=?-]\s*(?:we\s+have\s+|we'?ve\s+got\s+)?"
         r"(?:none|zero|nil|0)\b", low
     ):

@@ -44,6 +44,7 @@ DATA_CLAUSE_WORDS = 8  # see _describes_data
 NEGATION_CLAUSE_WORDS = 12  # see _ruled_out
 IGNORED_INSTRUCTIONS_LEAD = 0.15  # lead credited when grammar shows ignored instructions
 NAMED_TASK_LEAD = 0.05  # lead credited when a clause names a narrow task (cues.names_task)
+GOAL_TERM_LEAD = 0.05  # lead credited when a clause names a goal in the framework's terms
 KNOWLEDGE_NEED_LEAD = 0.15  # lead credited when a clause states a knowledge need
 GOAL_UNIT_WORDS = 4  # fragments shorter than this ("2 SMEs") are too noisy for goals
 STRONG = 0.25  # lead over neutral for embedding evidence on prompting/data/kb,
@@ -135,37 +136,61 @@ def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]
     """Per class, its best lead over `neutral` among the turn's clauses where it is
     its family's top class. Each family (goal, prompting, data, kb) competes only
     with `neutral`, so one clause can carry a goal and a piece of evidence at once
-    ("prompting can't capture our house style")."""
+    ("prompting can't capture our house style"). Goals that grammar reads off a
+    clause (`_grammar_goals`) are credited with fixed leads on top."""
     neutral = CLASSES.index(NEUTRAL)
     best: dict[str, float] = {}
+
+    def credit(name: str, lead: float) -> None:
+        best[name] = max(best.get(name, 0.0), lead)
+
     for unit, row in zip(units, scores, strict=True):
         # A clause that rules a goal out, or that only describes the data ("nobody
         # knows how accurate the labels are"), says nothing about the goal.
         no_goal = (cues.negates_goal(unit) or _describes_data(unit)
                    or len(unit.split()) < GOAL_UNIT_WORDS)
-        task = cues.names_task(unit)
-        if cues.ignores_instructions(unit):
-            name = Goal.COMPLEX_INSTRUCTIONS.value
-            best[name] = max(best.get(name, 0.0), IGNORED_INSTRUCTIONS_LEAD)
-        if task and not no_goal:
-            name = Goal.TASK_SPECIALISATION.value
-            best[name] = max(best.get(name, 0.0), NAMED_TASK_LEAD)
-        need = cues.knowledge_need(unit)
-        if need and not cues.negates_goal(unit):
-            best[need] = max(best.get(need, 0.0), KNOWLEDGE_NEED_LEAD)
+        for name, lead in _grammar_goals(unit, no_goal).items():
+            credit(name, lead)
         for family, members in FAMILIES.items():
-            if family == "goal" and no_goal:
-                continue
-            if family == "goal" and task:
-                members = tuple(m for m in members if m not in KNOWLEDGE_GOALS)
-            if family == "goal" and cues.asks_about_fine_tuning(unit):
-                members = tuple(m for m in members if m != Goal.COST_LATENCY.value)
+            if family == "goal":
+                if no_goal:
+                    continue
+                members = _embedding_goals(unit)
             cols = [CLASSES.index(m) for m in members]
             j = max(cols, key=lambda c: row[c])
             lead = float(row[j] - row[neutral])
             if row[j] >= MIN_SCORE and lead > 0:
-                best[CLASSES[j]] = max(best.get(CLASSES[j], 0.0), lead)
+                credit(CLASSES[j], lead)
     return best
+
+
+def _grammar_goals(unit: str, no_goal: bool) -> dict[str, float]:
+    """Goals the clause's grammar states, with the lead each is credited."""
+    found: dict[str, float] = {}
+    if cues.ignores_instructions(unit):
+        found[Goal.COMPLEX_INSTRUCTIONS.value] = IGNORED_INSTRUCTIONS_LEAD
+    if not no_goal:
+        for name in cues.goal_terms(unit):
+            found[name] = GOAL_TERM_LEAD
+        if cues.names_task(unit):
+            found[Goal.TASK_SPECIALISATION.value] = NAMED_TASK_LEAD
+    need = cues.knowledge_need(unit)
+    if need and not cues.negates_goal(unit):
+        found[need] = KNOWLEDGE_NEED_LEAD
+    return found
+
+
+def _embedding_goals(unit: str) -> tuple[str, ...]:
+    """The goals the clause may match by meaning. A clause naming a task, or
+    reporting prompting effort ("few-shot tops out at 78% accuracy"), describes the
+    work, not a need for knowledge; a question about what fine-tuning itself costs
+    is not the goal of cheaper inference."""
+    goals = FAMILIES["goal"]
+    if cues.names_task(unit) or cues.prompting_polarity(unit) is not None:
+        goals = tuple(g for g in goals if g not in KNOWLEDGE_GOALS)
+    if cues.asks_about_fine_tuning(unit):
+        goals = tuple(g for g in goals if g != Goal.COST_LATENCY.value)
+    return goals
 
 
 def _ruled_out(units: Sequence[str], scores: np.ndarray) -> set[str]:
@@ -183,7 +208,7 @@ def _ruled_out(units: Sequence[str], scores: np.ndarray) -> set[str]:
     return out
 
 
-_PRONOUN = re.compile(r"\b(?:they|they'?re|them|these|those|it'?s\s+all|all\s+of\s+them)\b",
+_PRONOUN = re.compile(r"\b(?:they|they'?re|them|their|these|those|it'?s\s+all|all\s+of\s+them)\b",
                       re.IGNORECASE)
 
 
