@@ -55,8 +55,11 @@ _NEGATED_ATTEMPT = re.compile(
     r"|\bjust\s+getting\s+started\b|\bnext\s+step\s+(?:is|would\s+be)\b"
     r"|\bstraight\s+out\s+of\s+the\s+box\b|\bout[\s-]of[\s-]the[\s-]box\b"
     r"|\bhave(?:n'?t| not)\s+(?:really\s+)?(?:got|gotten)\s+to\b"
-    r"|\b(?:nobody|no\s+one)\s+(?:\w+\s+){0,3}?(?:touched|tried|worked\s+on|looked\s+at)\b"
+    r"|\b(?:nobody|no\s+one)\s+(?:\w+\s+){0,4}?(?:touched|tried|worked\s+on|looked\s+at)\b"
     r"|\bbefore\s+(?:\w+\s+){0,3}?(?:tried|touched|wrote|written|tested|started|tuned)\b"
+    r"|\b(?:prior\s+to|before)\s+any\b|\bskipp?(?:ed|ing)?\b"
+    r"|\b(?:not|never)\s+(?:yet\s+)?(?:been\s+)?(?:try|tried|test|tested|touch|undertaken|attempted|"
+    r"begun|explored|experimented|done)\b"
     # a few minutes or an hour or two on the prompt is not an attempt
     r"|\b(?:[1-9]|[1-5]\d|a\s+few|a\s+couple(?:\s+of)?|ten|fifteen|twenty|thirty)\s+"
     r"min(?:ute)?s?\b|\b(?:an?|one|two|[1-3]|half\s+an?|a\s+couple(?:\s+of)?)\s+hours?\b"
@@ -85,6 +88,8 @@ _REPORTED_LIMIT = re.compile(
     r"november|december|last\s+\w+|q[1-4]))\b"
     r"|\d+\s*%|\bone\s+(?:time\s+)?in\s+\w+\b|\btapped\s+out\b|\br[au]n\s+out\b|\brounds\s+of\b"
     r"|\bnot\s+getting\s+(?:any\s+)?(?:further|better)\b|\bno\s+further\b"
+    r"|\b(?:as\s+good\s+as|solid|refined|polished|optimi[sz]e|improve\s+anymore|loads\s+of|"
+    r"heavily|iterations|versions|attempts|rewrites|experiments|many\s+tests)\b"
 )
 
 _DATA_STEMS = ("examples", "example", "samples", "labels", "labelled", "labeled",
@@ -242,7 +247,7 @@ _GIVEN = (r"(?:instructions?|instructons|rules|constraints|steps|checklist|proce
           r"what\s+we\s+(?:specify|ask|say|tell\s+it))")
 _IGNORED_INSTRUCTIONS = re.compile(
     rf"\b{_NOT}\s+(?:\w+\s+){{0,3}}?{_FOLLOW}\b[^.!?]{{0,50}}?\b{_GIVEN}\b"
-    rf"|\b{_IGNORE}\b[^.!?]{{0,50}}?\b{_GIVEN}\b"
+    rf"|\b{_IGNORE}\b[^.!?]{{0,80}}?\b{_GIVEN}\b"
     # "it disregards several of these", "deviates from them", "obeys maybe half"
     r"|\b(?:ignor\w*|disregard\w*|deviat\w*\s+from|forg[eo]t\w*)\s+(?:\w+\s+){0,3}?"
     r"(?:them|these|those)\b"
@@ -258,7 +263,7 @@ def ignores_instructions(clause: str) -> bool:
 
 
 _TASK_VERB = re.compile(
-    r"\b(?:classif\w*|categori[sz]\w*|tag|tags|tagging|route|routes|routing|triag\w*|"
+    r"\b(?:classif\w*|categori[sz]\w*|tag|tags|tagging|route|routes|routing|triag\w*|spot(?:s|ting)|"
     r"extract\w*|label|labels|labelling|labeling|detect\w*|convert\w*|transform\w*|"
     r"normali[sz]\w*|pars(?:e|es|ing)|assign\w*|flag(?:s|ging)?|redact\w*|"
     r"(?:map|sort|turn|split|bucket)(?:s|ing|ed)?\s+(?:[\w-]+\s+){0,4}?(?:to|onto|into)|"
@@ -307,14 +312,26 @@ _DOCUMENT_NEED = re.compile(
     r"|\b(?:answer\w*|respond\w*|repl(?:y|ies))\s+(?:\w+\s+){0,4}?(?:from|using|based\s+on|"
     r"out\s+of)\s+(?:\w+\s+){0,2}?(?:our|the|its|their|that|this)\s+(?:own\s+)?"
     r"(?:[\w-]+\s+){0,2}?" + _REFERENCE_DOCS + r"\b"
-    r"|\banswers?\s+out\s+of\b|\banswers?\s+(?:\w+\s+){0,2}?from\s+(?:it|them)\b"
+    r"|\banswers?\s+out\s+of\b|\banswers?\s+(?:\w+\s+){0,2}?from\s+(?:it|them|these|those)\b"
+    r"|\b(?:quot\w*|cit(?:e|es|ing)|look\w*\s+up|retriev\w*|recall\w*)\s+(?:[\w-]+\s+){0,4}?"
+    r"(?:from|in)\s+(?:our|their|these|those)\s+(?:own\s+)?(?:[\w-]+\s+){0,2}?[\w-]+"
     r"|\bso\s+(?:that\s+)?it\s+['\"]?knows?\b"
     r"|\b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+know\s+(?:about\s+)?(?:our|the|its|their)\b"
 )
 
 
+_OUTDATED = re.compile(
+    r"\bstill\s+thinks\b|\bthinks\s+(?:\w+\s+){0,6}?still\b|\bout[\s-]of[\s-]date\b|\boutdated\b"
+    r"|\b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+know\s+(?:about\s+)?(?:the\s+|our\s+|any\s+)?"
+    r"(?:new|latest|recent|current)\b|\b(?:after|since|past|beyond)\s+(?:its|the|their)\s+"
+    r"(?:training\s+)?(?:data\s+|knowledge\s+)?cut-?off\b"
+    r"|\b(?:keep|stay|kept)\s+(?:\w+\s+){0,3}?(?:up[\s-]to[\s-]date|current|informed)\b"
+)
+
+
 def knowledge_need(clause: str) -> str | None:
     """"factual_accuracy" when the clause complains that the model makes things up,
+    "recent_knowledge" when its knowledge is out of date ("it still thinks..."),
     "know_documents" when it asks to train on, or answer from, the team's own
     reference documents ("fine-tune on our wiki", "answer from our handbook");
     otherwise None. Sentence embeddings blur these with behaviour requests that
@@ -322,17 +339,19 @@ def knowledge_need(clause: str) -> str | None:
     low = _normalise(clause)
     if _FABRICATION.search(low):
         return "factual_accuracy"
+    if _OUTDATED.search(low):
+        return "recent_knowledge"
     if _DOCUMENT_NEED.search(low):
         return "know_documents"
     return None
 
 
 _FT_WORD = r"(?:fine[\s-]?tun\w*|finetun\w*|ft|train\w*|lora|qlora)"
-_LOGISTICS = (r"(?:cost\w*|pric\w*|budget\w*|bill|gpus?|rtx\s*\d+|a100s?|h100s?|vram|hardware|"
+_LOGISTICS = (r"(?:cost\w*|pric\w*|budget\w*|bill|expensive|gpus?|rtx\s*\d+|a100s?|h100s?|vram|hardware|"
               r"how\s+long|how\s+much|hours?|compute|provider\w*|vendors?)")
 _SAVING = re.compile(
-    r"\b(?:cheap\w*|cut\w*|reduc\w*|sav\w*|lower\w*|inference|latency|faster|slow\w*|smaller|"
-    r"distil\w*|per\s+(?:call|request|query)|api\s+bill|expensive)\b"
+    r"\b(?:cheap\w*|cut\w*|reduc\w*|sav\w*|lower\w*|inference|latency|faster|slow\w*|"
+    r"distil\w*|per\s+(?:call|request|query)|api\s+bill|(?:the|our)\s+expensive)\b"
 )
 _ABOUT_FINE_TUNING = re.compile(
     rf"\b{_LOGISTICS}\b[^.!?]{{0,40}}?\b{_FT_WORD}\b|\b{_FT_WORD}\b[^.!?]{{0,40}}?\b{_LOGISTICS}\b"
@@ -355,13 +374,21 @@ _GOAL_TERMS = {
         r"sounding\s+like|on[\s-]brand|off[\s-]brand|persona)\b"),
     "output_format": re.compile(
         r"\b(?:json|yaml|xml|csv|schema|templates?|markdown|layout|structured?|format(?:ted|ting)?|"
-        r"key[\s-]value|columns?)\b"),
+        r"key[\s-]value|columns?|syntax|render(?:s|ed)?|parse?able)\b"),
+    "cost_latency": re.compile(
+        r"\b(?:(?:cheap|cheaper|small|smaller|tiny|distilled)\s+(?:\w+\s+)?model|expensive|"
+        r"costs?\s+(?:too\s+much|a\s+fortune|a\s+lot)|latency|too\s+slow|slow\s+af|"
+        r"per\s+(?:call|request|query)|api\s+(?:bill|costs?)|for\s+cost|save\s+(?:us\s+)?(?:\w+\s+)?"
+        r"(?:money|costs?)|on[\s-](?:device|prem))\b"),
 }
 
 
 def goal_terms(clause: str) -> list[str]:
     """Goals the clause names in the framework's own terms ("tone", "brand voice",
-    "JSON", "schema", "layout"). A weak prior next to the embedding match, which
-    sometimes loses these clauses to generic fine-tuning talk."""
+    "JSON", "schema", "a smaller model", "latency"). A weak prior next to the
+    embedding match, which sometimes loses these clauses to generic fine-tuning talk."""
     low = _normalise(clause)
-    return [goal for goal, pattern in _GOAL_TERMS.items() if pattern.search(low)]
+    found = [goal for goal, pattern in _GOAL_TERMS.items() if pattern.search(low)]
+    if asks_about_fine_tuning(low):
+        found = [goal for goal in found if goal != "cost_latency"]
+    return found

@@ -40,7 +40,7 @@ _VAGUE = [
     (r"millions(?:\s+of)?", 1_000_000),
 ]
 _NONE = (r"(?:no|zero|none|not\s+any|(?:don'?t|do\s+not|haven'?t|havent|have\s+not)\s+"
-         r"(?:\w+\s+){0,2}?(?:any|a\s+single))")
+         r"(?:\w+\s+){0,2}?(?:any|a\s+single)|(?:don'?t|do\s+not)\s+(?:yet\s+)?have)")
 
 # Words saying the number counts training data.
 _DATA_WORDS = (
@@ -90,7 +90,8 @@ _RATE = (
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<approx>~|≈|about\s+|around\s+|roughly\s+|approx\.?\s+|approximately\s+|"
     r"over\s+|more\s+than\s+|under\s+|less\s+than\s+|nearly\s+|almost\s+|only\s+|just\s+)?"
-    r"(?P<num>\d{1,3}(?:[,\s]\d{3})+|\d+(?:\.\d+)?)\s*(?P<suffix>k|K|m|M)?(?!\w|\.\d)(?!\s*%)",
+    r"(?P<num>\d{1,3}(?:[,\s]\d{3})+|\d{1,3}(?:\.\d{3})+(?![\d.])|\d+(?:\.\d+)?)\s*"
+    r"(?P<suffix>k|K|m|M|mil|mio|million|thousand)?(?!\w|\.\d)(?!\s*%)",
 )
 
 
@@ -146,12 +147,14 @@ def _candidates(text: str) -> list[tuple[int, int, int]]:
         if not free(m.start("num"), m.end()):
             continue
         raw = re.sub(r"[,\s]", "", m.group("num"))
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", raw):
+            raw = raw.replace(".", "")  # "4.000": a European thousands separator
         try:
             number = float(raw)
         except ValueError:  # pragma: no cover - the regex only admits digits
             continue
         suffix = (m.group("suffix") or "").lower()
-        number *= {"k": 1_000, "m": 1_000_000}.get(suffix, 1)
+        number *= {"k": 1_000, "thousand": 1_000}.get(suffix, 1_000_000 if suffix else 1)
         # "gpt-4", "llama 3", "qwen 2.5", "v2": a model or version, not a count.
         before = text[max(0, m.start() - 12) : m.start()]
         if re.search(r"(?:gpt|llama|qwen|mistral|claude|gemini|phi)[\s-]*$|\b(?:v|version\s*)$|"
@@ -189,17 +192,22 @@ _POSSESSION = (
 def _evidence(text: str, value: int, start: int, end: int) -> int:
     after = text[end : end + 60]
     before = text[max(0, start - 40) : start]
-    if re.search(_LABEL_VERB + r"\s+(?:about\s+|around\s+|roughly\s+|~)?$", before):
-        return 3  # "our intern labelled 90 products"
     if re.match(r"\s*(?:" + _NOT_DATA_WORDS + r")(?![\w])", after) or _PEOPLE_PLACES.match(
             after.strip()):
-        return -2
+        return -2  # "checked two times", "400 technicians"
+    if re.search(_LABEL_VERB + r"\s+(?:about\s+|around\s+|roughly\s+|~)?$", before):
+        return 3  # "our intern labelled 90 products"
+    if re.match(r"\s*(?:of\s+)?(?:[\w-]+\s+){0,2}?prompt(?!\s*[/-]?\s*(?:response|completion|"
+                r"answer|output))", after):
+        return -2  # "dozens of prompt rewrites" is prompting effort
     catalogue = re.match(r"\s*(?:\w+\s+)?(" + _CATALOGUE_WORDS + r")(?![\w])", after)
     if re.match(r"\s*(?:[\w'/-]+\s+){1,3}?" + _LABEL_VERB + r"\s+(?:by|from)\b", after):
         return 3  # "950 applications tagged by recruiters"
     if catalogue:
         annotations = catalogue.group(1) in {"labels", "tags"} and value >= _LABEL_SET_MAX
-        return 2 if annotations else -2
+        labelled = re.match(r"\s*(?:\w+\s+)?(?:" + _CATALOGUE_WORDS + r")\s+(?:\w+\s+)?"
+                            + _LABEL_VERB, after)  # "6k intents labelled + QA'd"
+        return 2 if annotations or labelled else -2
     if re.match(r"\s*(?:\w+\s+){0,3}?(?:" + _RATE + r")", after):
         return -2
     if re.search(r"\$\s*$|€\s*$|£\s*$", before):
@@ -243,7 +251,9 @@ def count_mentions(text: str) -> list[CountMention]:
         _NONE + r"\s+(?:\w+\s+){0,2}?(?:" + _DATA_WORDS + r"|data|labels)(?![\w])"
         r"|\bnone\s+of\s+(?:the|our|them|these|those)\b[^.;!?]{0,30}?\b(?:is|are|was|were|has|have)\s+"
         r"(?:been\s+|ever\s+been\s+)?(?:annotated|labell?ed|tagged|reviewed|checked|coded)\b"
-        r"|(?:" + _DATA_WORDS + r"|labels|tags)\s*[:=?-]\s*(?:we\s+have\s+|we'?ve\s+got\s+)?"
+        r"|\b(?:haven'?t|have\s+not|not)\s+(?:yet\s+)?(?:labell?ed|annotated|tagged)\s+"
+        r"(?:anything|any)\b"
+        r"|(?:" + _DATA_WORDS + r"|labels|tags|data)\s*[:=?-]\s*(?:we\s+have\s+|we'?ve\s+got\s+)?"
         r"(?:none|zero|nil|0)\b", low
     ):
         mentions.append(CountMention(0, m.start(), m.end(), 3))

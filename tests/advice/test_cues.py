@@ -23,6 +23,9 @@ from bot.advice.cues import data_polarity, negates_goal, prompting_polarity
         "prompt work stalled a while ago",
         "prompt tuning is done, it won't get better",
         "we were unable to fix it with prompt changes",
+        "the prompt is as polished as we can make it",
+        "prompting's tapped out",
+        "after many rounds of prompt tweaks it's not getting any better",
     ],
 )
 def test_prompting_exhausted(text: str) -> None:
@@ -42,6 +45,10 @@ def test_prompting_exhausted(text: str) -> None:
         "zero prompt effort so far",
         "someone spent ten minutes on the prompt",
         "we only ran zero-shot one time",
+        "nobody on the team has touched prompt engineering",
+        "we skipped prompting entirely",
+        "prompt design has not yet been undertaken",
+        "before we even wrote a system prompt",
     ],
 )
 def test_prompting_not_tried(text: str) -> None:
@@ -145,9 +152,44 @@ def test_named_task(text: str, expected: bool) -> None:
         ("the assistant doesn't know our refund rules", "know_documents"),
         ("it invents new field names in the JSON", None),  # a format problem
         ("replies should follow our brand voice", None),
+        ("the bot still thinks last year's tariffs apply", "recent_knowledge"),
+        ("it needs to stay up to date with our release calendar", "recent_knowledge"),
+        ("the rates it quotes are often simply wrong", "factual_accuracy"),
+        ("quote the right article from our bylaws", "know_documents"),
     ],
 )
 def test_knowledge_need(text: str, expected: str | None) -> None:
     from bot.advice.cues import knowledge_need
 
     assert knowledge_need(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("we need the replies in our brand voice", ["tone_style"]),
+        ("every answer must be valid YAML", ["output_format"]),
+        ("swap the big model for a smaller model to cut latency", ["cost_latency"]),
+        ("what would it cost to fine-tune a small model?", []),  # fine-tuning's own cost
+        ("a voice assistant for our drivers", []),
+    ],
+)
+def test_goal_terms(text: str, expected: list[str]) -> None:
+    from bot.advice.cues import goal_terms
+
+    assert goal_terms(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("How much would fine-tuning Mistral cost us?", True),
+        ("which GPUs do we need to train a LoRA?", True),
+        ("fine-tune a smaller model so each call is cheaper", False),
+        ("the big model's API bill is huge", False),
+    ],
+)
+def test_asks_about_fine_tuning(text: str, expected: bool) -> None:
+    from bot.advice.cues import asks_about_fine_tuning
+
+    assert asks_about_fine_tuning(text) is expected

@@ -48,7 +48,11 @@ def test_every_dev_scenario(embedder: MiniLMEmbedder, exemplar_index: ExemplarIn
         ("heldout_questions_b.jsonl", 0.92),
         ("heldout_questions_c.jsonl", 0.92),
         ("heldout_questions_d.jsonl", 0.93),
-        ("heldout_questions_e.jsonl", 0.91),
+        ("heldout_questions_e.jsonl", 0.92),
+        ("heldout_questions_f.jsonl", 0.94),
+        ("heldout_questions_g.jsonl", 0.94),
+        ("heldout_questions_h.jsonl", 0.94),
+        ("heldout_questions_i.jsonl", 0.92),
     ],
 )
 def test_held_out_accuracy(name: str, floor: float, embedder: MiniLMEmbedder,

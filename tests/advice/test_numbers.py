@@ -31,6 +31,12 @@ from bot.advice.numbers import example_count
         ("60k parts classified by our engineers", 60000),
         ("our 7k labels came from a vendor", 7000),
         ("about 450 signed-off memos exist", 450),
+        ("12.000 invoices checked by accounting", 12000),
+        ("2 mil chat turns", 2_000_000),
+        ("none of the scans have been labelled", 0),
+        ("we haven't annotated anything yet", 0),
+        ("we don't have curated data", 0),
+        ("3k intents labelled by the team", 3000),
     ],
 )
 def test_counts_in_many_shapes(text: str, expected: int) -> None:
@@ -52,6 +58,8 @@ def test_counts_in_many_shapes(text: str, expected: int) -> None:
         "we have 300 technicians in the field",
         "we stock 40k SKUs",
         "each ticket goes to one of 25 departments",
+        "after dozens of prompt versions",
+        "reviewed twice, three times even",
     ],
 )
 def test_numbers_that_are_not_example_counts(text: str) -> None:
