@@ -347,8 +347,8 @@ def knowledge_need(clause: str) -> str | None:
 
 
 _FT_WORD = r"(?:fine[\s-]?tun\w*|finetun\w*|ft|train\w*|lora|qlora)"
-_LOGISTICS = (r"(?:cost\w*|pric\w*|budget\w*|bill|expensive|gpus?|rtx\s*\d+|a100s?|h100s?|vram|hardware|"
-              r"how\s+long|how\s+much|hours?|compute|provider\w*|vendors?)")
+_LOGISTICS = (r"(?:cost\w*|pric\w*|budget\w*|bill|expensive|gpus?|rtx\s*\d+|a100s?|h100s?|"
+              r"vram|hardware|how\s+long|how\s+much|hours?|compute|provider\w*|vendors?)")
 _SAVING = re.compile(
     r"\b(?:cheap\w*|cut\w*|reduc\w*|sav\w*|lower\w*|inference|latency|faster|slow\w*|"
     r"distil\w*|per\s+(?:call|request|query)|api\s+bill|(?:the|our)\s+expensive)\b"
