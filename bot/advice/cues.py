@@ -104,7 +104,7 @@ _UNREVIEWED = re.compile(
     r"inconsistent\s+labels?|unknown\s+quality|quality\s+(?:is\s+)?unknown|"
     r"haven'?t\s+(?:been\s+)?(?:checked|reviewed|verified|cleaned)|"
     r"(?:not|never|nobody|no\s+one)\s+(?:\w+\s+){0,2}?(?:checked|reviewed|verified|"
-    r"vetted|validated|cleaned|qa'?d|audited|assessed|evaluated|inspected|filtered|"
+    r"vetted|validated|cleaned|qa'?d|audited|assessed|evaluated|inspected|filtered|approved|curated|"
     r"double[\s-]checked|spot[\s-]checked|check|verify|review|audit)|"
     r"(?:came|come|comes|generated|assigned|produced)\s+(?:automatically\s+)?(?:from|by)\s+"
     r"(?:an?\s+|our\s+|the\s+)?(?:\w+\s+){0,2}?(?:script|rules?(?:\s+engine)?|heuristics?|regex\w*|"
@@ -348,7 +348,8 @@ def knowledge_need(clause: str) -> str | None:
 
 _FT_WORD = r"(?:fine[\s-]?tun\w*|finetun\w*|ft|train\w*|lora|qlora)"
 _LOGISTICS = (r"(?:cost\w*|pric\w*|budget\w*|bill|expensive|gpus?|rtx\s*\d+|a100s?|h100s?|"
-              r"vram|hardware|how\s+long|how\s+much|hours?|compute|provider\w*|vendors?)")
+              r"vram|hardware|how\s+long|how\s+much|hours?|compute|provider\w*|vendors?|\$\$+|money)")
+_HARDWARE = re.compile(r"\b(?:gpus?|rtx\s*\d+|a100s?|h100s?|vram|graphics\s+cards?)\b")
 _SAVING = re.compile(
     r"\b(?:cheap\w*|cut\w*|reduc\w*|sav\w*|lower\w*|inference|latency|faster|slow\w*|"
     r"distil\w*|per\s+(?:call|request|query)|api\s+bill|(?:the|our)\s+expensive)\b"
@@ -363,7 +364,8 @@ def asks_about_fine_tuning(clause: str) -> bool:
     provider: "what would it cost to fine-tune Llama?"), which is not the goal of
     making the model cheaper or faster to run."""
     low = _normalise(clause)
-    return bool(_ABOUT_FINE_TUNING.search(low)) and not _SAVING.search(low)
+    about = _ABOUT_FINE_TUNING.search(low) or _HARDWARE.search(low)
+    return bool(about) and not _SAVING.search(low)
 
 
 _GOAL_TERMS = {

@@ -169,11 +169,11 @@ def _grammar_goals(unit: str, no_goal: bool) -> dict[str, float]:
     found: dict[str, float] = {}
     if cues.ignores_instructions(unit):
         found[Goal.COMPLEX_INSTRUCTIONS.value] = IGNORED_INSTRUCTIONS_LEAD
-    if not no_goal:
-        for name in cues.goal_terms(unit):
+    if not cues.negates_goal(unit) and not _describes_data(unit):
+        for name in cues.goal_terms(unit):  # even in a short clause: "tone is off"
             found[name] = GOAL_TERM_LEAD
-        if cues.names_task(unit):
-            found[Goal.TASK_SPECIALISATION.value] = NAMED_TASK_LEAD
+    if not no_goal and cues.names_task(unit):
+        found[Goal.TASK_SPECIALISATION.value] = NAMED_TASK_LEAD
     need = cues.knowledge_need(unit)
     if need and not cues.negates_goal(unit):
         found[need] = KNOWLEDGE_NEED_LEAD
@@ -193,15 +193,17 @@ def _embedding_goals(unit: str) -> tuple[str, ...]:
     return goals
 
 
-def _ruled_out(units: Sequence[str], scores: np.ndarray) -> set[str]:
+def _ruled_out(units: Sequence[str], encode_units: EncodeUnits,
+               index: ExemplarIndex) -> set[str]:
     """Goals the turn rules out ("we don't care about tone at all"): the top goal of
-    each short clause that negates one. The whole conversation then drops that goal,
-    which the neighbouring clauses' context would otherwise carry back in."""
+    each short clause that negates one, embedded on its own so that the rest of the
+    message cannot lend it another goal. The whole conversation then drops that goal."""
     neutral = CLASSES.index(NEUTRAL)
     cols = [CLASSES.index(g.value) for g in Goal]
     out: set[str] = set()
-    for unit, row in zip(units, scores, strict=True):
+    for unit in units:
         if len(unit.split()) <= NEGATION_CLAUSE_WORDS and cues.negates_goal(unit):
+            row = index.class_scores(encode_units(unit, [unit]))[0]
             j = max(cols, key=lambda c: row[c])
             if row[j] > row[neutral]:
                 out.add(CLASSES[j])
@@ -254,7 +256,7 @@ def extract_signals(
         scores = index.class_scores(encode_units(turn, units)) if units else np.zeros(
             (0, len(CLASSES)))
         evidence = _turn_evidence(units, scores)
-        for goal_name in _ruled_out(units, scores):
+        for goal_name in _ruled_out(units, encode_units, index):
             evidence.pop(goal_name, None)
             signals.goals.pop(goal_name, None)
         for goal in Goal:
