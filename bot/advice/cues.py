@@ -304,6 +304,7 @@ _FABRICATION = re.compile(
     r"(?:\w+\s+){0,4}?(?:are|is|were|was)\s+(?:\w+\s+){0,2}?(?:wrong|incorrect|inaccurate|made[\s-]up)\b"
     r"|\bget\s+(?:\w+\s+){0,4}?(?:facts?|numbers|figures|rates|prices|dates|details|specs?)\s+right\b"
     r"|\b(?:don'?t|doesn'?t|do\s+not|does\s+not)\s+(?:even\s+)?exist\b"
+    r"|\b(?:respond\w*|answer\w*|repl(?:y|ies))\s+(?:\w+\s+){0,3}?accurately\b"
 )
 _DOCUMENT_NEED = re.compile(
     r"\b(?:fine[\s-]?tun\w*|finetun\w*|train\w*|ft)\s+(?:\w+\s+){0,3}?on\s+(?:all\s+|a\s+\w+\s+)?"
@@ -316,6 +317,9 @@ _DOCUMENT_NEED = re.compile(
     r"|\b(?:quot\w*|cit(?:e|es|ing)|look\w*\s+up|retriev\w*|recall\w*)\s+(?:[\w-]+\s+){0,4}?"
     r"(?:from|in)\s+(?:our|their|these|those)\s+(?:own\s+)?(?:[\w-]+\s+){0,2}?[\w-]+"
     r"|\bso\s+(?:that\s+)?it\s+['\"]?knows?\b"
+    r"|\bask\w*\s+(?:\w+\s+){0,3}?(?:things|questions)\b|\bask\w*\s+(?:\w+\s+){0,3}?about\s+"
+    r"(?:\w+\s+){0,4}?(?:in|from|of)\s+(?:our|their)\b"
+    r"|\bquestions?\s+(?:about|on|regarding)\s+(?:our|their)\b"
     r"|\b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+know\s+(?:about\s+)?(?:our|the|its|their)\b"
 )
 
@@ -349,7 +353,7 @@ def knowledge_need(clause: str) -> str | None:
 _FT_WORD = r"(?:fine[\s-]?tun\w*|finetun\w*|ft|train\w*|lora|qlora)"
 _LOGISTICS = (r"(?:cost\w*|pric\w*|budget\w*|bill|expensive|gpus?|rtx\s*\d+|a100s?|h100s?|"
               r"vram|hardware|how\s+long|how\s+much|hours?|compute|provider\w*|vendors?|\$\$+|money)")
-_HARDWARE = re.compile(r"\b(?:gpus?|rtx\s*\d+|a100s?|h100s?|vram|graphics\s+cards?)\b")
+_HARDWARE = re.compile(r"\b(?:gpus?|rtx\s*\d+s?|a100s?|h100s?|vram|graphics\s+cards?)\b")
 _SAVING = re.compile(
     r"\b(?:cheap\w*|cut\w*|reduc\w*|sav\w*|lower\w*|inference|latency|faster|slow\w*|"
     r"distil\w*|per\s+(?:call|request|query)|api\s+bill|(?:the|our)\s+expensive)\b"

@@ -45,7 +45,7 @@ NEGATION_CLAUSE_WORDS = 12  # see _ruled_out
 IGNORED_INSTRUCTIONS_LEAD = 0.15  # lead credited when grammar shows ignored instructions
 NAMED_TASK_LEAD = 0.05  # lead credited when a clause names a narrow task (cues.names_task)
 GOAL_TERM_LEAD = 0.05  # lead credited when a clause names a goal in the framework's terms
-KNOWLEDGE_NEED_LEAD = 0.15  # lead credited when a clause states a knowledge need
+KNOWLEDGE_NEED_LEAD = 0.2  # lead credited when a clause states a knowledge need
 GOAL_UNIT_WORDS = 4  # fragments shorter than this ("2 SMEs") are too noisy for goals
 STRONG = 0.25  # lead over neutral for embedding evidence on prompting/data/kb,
 # used only when the grammar of the turn says nothing

@@ -156,6 +156,8 @@ def test_named_task(text: str, expected: bool) -> None:
         ("it needs to stay up to date with our release calendar", "recent_knowledge"),
         ("the rates it quotes are often simply wrong", "factual_accuracy"),
         ("quote the right article from our bylaws", "know_documents"),
+        ("staff want to ask it about any part in our spares catalogue", "know_documents"),
+        ("so it can reply accurately to tenants", "factual_accuracy"),
     ],
 )
 def test_knowledge_need(text: str, expected: str | None) -> None:
@@ -187,6 +189,8 @@ def test_goal_terms(text: str, expected: list[str]) -> None:
         ("which GPUs do we need to train a LoRA?", True),
         ("fine-tune a smaller model so each call is cheaper", False),
         ("the big model's API bill is huge", False),
+        ("we own two RTX 3090s", True),
+        ("is an A100 enough to cut our latency?", False),
     ],
 )
 def test_asks_about_fine_tuning(text: str, expected: bool) -> None:
