@@ -34,9 +34,10 @@ _NEGATED_ATTEMPT = re.compile(
     r"\b(?:haven'?t|have\s+not|hasn'?t|has\s+not|didn'?t|did\s+not|never|not\s+yet|"
     r"no\s+one\s+has|nobody\s+has|hardly|barely|not\s+really|not\s+much|not\s+properly)\b"
     r"(?:\s+\w+){0,4}?\s+(?:tr(?:y|ied)|work(?:ed)?\s+(?:on|at|with|through)|"
-    r"touch(?:ed)?|done|do|iterat\w*|"
+    r"touch(?:ed)?|done\b(?!\s+(?:it|the\s+trick))|do\b(?!\s+(?:it|the\s+trick))|iterat\w*|"
     r"experiment\w*|test(?:ed)?|look(?:ed)?|spent|invest\w*|play(?:ed)?|tun\w*|"
-    r"optimi[sz]\w*|engineer\w*|explor\w*|bother\w*|put|got\s+(?:round|around)|started)"
+    r"optimi[sz]\w*|engineer\w*|explor\w*|bother\w*|put|got\s+(?:round|around)|started|wr[io]tten|"
+    r"wrote)"
     r"|\b(?:haven'?t|have\s+not|didn'?t|did\s+not|never)\b[^.!?]{0,40}\byet\b"
     r"|\bnot\s+(?:tried|touched|iterated|tested|explored|optimi[sz]ed)\b"
     r"|\b(?:no|zero|minimal|little)\s+(?:real\s+)?(?:prompt\w*\s+)?(?:work|effort|engineering|"
@@ -87,6 +88,7 @@ _REPORTED_LIMIT = re.compile(
     r"since\s+(?:january|february|march|april|may|june|july|august|september|october|"
     r"november|december|last\s+\w+|q[1-4]))\b"
     r"|\d+\s*%|\bone\s+(?:time\s+)?in\s+\w+\b|\btapped\s+out\b|\br[au]n\s+out\b|\brounds\s+of\b"
+    r"|\bevery\s+(?:way|angle)\b"
     r"|\bnot\s+getting\s+(?:any\s+)?(?:further|better)\b|\bno\s+further\b"
     r"|\b(?:as\s+good\s+as|solid|refined|polished|optimi[sz]e|improve\s+anymore|loads\s+of|"
     r"heavily|iterations|versions|attempts|rewrites|experiments|many\s+tests)\b"
@@ -116,7 +118,8 @@ _UNREVIEWED = re.compile(
     r"of\s+varying\s+quality|"
     r"(?:nobody|no\s+one)'?s?\s+(?:\w+\s+){0,2}?(?:checked|reviewed|verified|looked|audited|"
     r"vetted|filtered|assessed|read|trusts?|approved)|(?:don'?t|do\s+not)\s+trust|untrust\w*|"
-    r"(?:nobody|no\s+one)\s+(?:can\s+)?(?:tell|knows?|say)\s+(?:which|whether|if)|"
+    r"(?:nobody|no\s+one)\s+(?:can\s+)?(?:tell|knows?|say)\s+(?:which|whether|if)|copied|"
+    r"(?:don'?t|do\s+not|doesn'?t)\s+know\s+(?:which|whether|if|how\s+many)|"
     r"inconsisten\w*|in\s+a\s+rush|wrong\s+(?:half|most|a\s+lot)\s+(?:of\s+)?the\s+time|"
     r"generated\s+(?:\w+\s+){0,4}?(?:with|by|using)\s+(?:another\s+|an?\s+)?(?:llm|gpt\S*|ai|"
     r"model|claude|chatgpt)|"
@@ -289,7 +292,7 @@ _REFERENCE_DOCS = (
     r"policy|contracts|pdfs|confluence|notion|intranet|sharepoint|faqs?|guides?|guidelines|"
     r"textbooks?|catalogue|catalog|protocols?|procedures|regulations|codebase|archive|"
     r"database|records|material|materials|content|runbooks?|playbooks?|specs|rules|sops?|"
-    r"press\s+releases|announcements|news|changelogs?)"
+    r"press\s+releases|announcements|news|changelogs?|files)"
 )
 _FABRICATION = re.compile(
     r"\b(?:mak(?:e|es|ing)|made)\s+(?:\w+\s+){0,2}?up\b"
@@ -305,10 +308,13 @@ _FABRICATION = re.compile(
     r"|\bget\s+(?:\w+\s+){0,4}?(?:facts?|numbers|figures|rates|prices|dates|details|specs?)\s+right\b"
     r"|\b(?:don'?t|doesn'?t|do\s+not|does\s+not)\s+(?:even\s+)?exist\b"
     r"|\b(?:respond\w*|answer\w*|repl(?:y|ies))\s+(?:\w+\s+){0,3}?accurately\b"
+    r"|\bgets?\s+(?:the\s+)?(?:(?!format|tone|json|structure|schema|layout|style)[\w'-]+\s+){0,6}?"
+    r"wrong\b"
 )
 _DOCUMENT_NEED = re.compile(
     r"\b(?:fine[\s-]?tun\w*|finetun\w*|train\w*|ft)\s+(?:\w+\s+){0,3}?on\s+(?:all\s+|a\s+\w+\s+)?"
-    r"(?:of\s+)?(?:our|the|its|their|my|this|that)\s+(?:own\s+|full\s+|whole\s+)?(?:[\w-]+\s+){0,2}?"
+    r"(?:of\s+)?(?:our|the|its|their|my|this|that|these|those)\s+(?:own\s+|full\s+|whole\s+)?"
+    r"(?:[\w-]+\s+){0,2}?"
     + _REFERENCE_DOCS + r"\b"
     r"|\b(?:answer\w*|respond\w*|repl(?:y|ies))\s+(?:\w+\s+){0,4}?(?:from|using|based\s+on|"
     r"out\s+of)\s+(?:\w+\s+){0,2}?(?:our|the|its|their|that|this)\s+(?:own\s+)?"
@@ -330,6 +336,8 @@ _OUTDATED = re.compile(
     r"(?:new|latest|recent|current)\b|\b(?:after|since|past|beyond)\s+(?:its|the|their)\s+"
     r"(?:training\s+)?(?:data\s+|knowledge\s+)?cut-?off\b"
     r"|\b(?:keep|stay|kept)\s+(?:\w+\s+){0,3}?(?:up[\s-]to[\s-]date|current|informed)\b"
+    r"|\b(?:change[sd]?|updated|revised)\s+(?:every|each)\s+(?:few\s+)?(?:day|week|month|quarter|"
+    r"year)s?\b"
 )
 
 
@@ -353,7 +361,8 @@ def knowledge_need(clause: str) -> str | None:
 _FT_WORD = r"(?:fine[\s-]?tun\w*|finetun\w*|ft|train\w*|lora|qlora)"
 _LOGISTICS = (r"(?:cost\w*|pric\w*|budget\w*|bill|expensive|gpus?|rtx\s*\d+|a100s?|h100s?|"
               r"vram|hardware|how\s+long|how\s+much|hours?|compute|provider\w*|vendors?|\$\$+|money)")
-_HARDWARE = re.compile(r"\b(?:gpus?|rtx\s*\d+s?|a100s?|h100s?|vram|graphics\s+cards?)\b")
+_HARDWARE = re.compile(r"\b(?:gpus?|rtx\s*\d+s?|a100s?|h100s?|vram|graphics\s+cards?)\b"
+                       r"|\b(?:what|how\s+much)\s+(?:would|will|does|did)\s+it\s+cost\b")
 _SAVING = re.compile(
     r"\b(?:cheap\w*|cut\w*|reduc\w*|sav\w*|lower\w*|inference|latency|faster|slow\w*|"
     r"distil\w*|per\s+(?:call|request|query)|api\s+bill|(?:the|our)\s+expensive)\b"
@@ -382,7 +391,7 @@ _GOAL_TERMS = {
         r"\b(?:json|yaml|xml|csv|schema|templates?|markdown|layout|structured?|format(?:ted|ting)?|"
         r"key[\s-]value|columns?|syntax|render(?:s|ed)?|parse?able)\b"),
     "cost_latency": re.compile(
-        r"\b(?:(?:cheap|cheaper|small|smaller|tiny|distilled)\s+(?:\w+\s+)?model|expensive|"
+        r"\b(?:(?:cheap|cheaper|small|smaller|tiny|distilled)\s+(?:[\w-]+\s+)?model|expensive|"
         r"costs?\s+(?:too\s+much|a\s+fortune|a\s+lot)|latency|too\s+slow|slow\s+af|"
         r"per\s+(?:call|request|query)|api\s+(?:bill|costs?)|for\s+cost|save\s+(?:us\s+)?(?:\w+\s+)?"
         r"(?:money|costs?)|on[\s-](?:device|prem))\b"),

@@ -242,7 +242,7 @@ def _counts_things(after: str) -> bool:
 
 def count_mentions(text: str) -> list[CountMention]:
     """All numbers in `text` with how strongly their context says 'training data'."""
-    low = re.sub(r"-ish\b", "    ", text.lower())  # "2k-ish posts"
+    low = re.sub(r"-?ish\b", lambda m: " " * len(m.group()), text.lower())  # "2k-ish", "400ish"
     mentions = [
         CountMention(value, start, end, _evidence(low, value, start, end))
         for value, start, end in _candidates(low)
@@ -251,12 +251,13 @@ def count_mentions(text: str) -> list[CountMention]:
         _NONE + r"\s+(?:\w+\s+){0,2}?(?:" + _DATA_WORDS + r"|data|labels)(?![\w])"
         r"|\bnone\s+of\s+(?:the|our|them|these|those)\b[^.;!?]{0,30}?\b(?:is|are|was|were|has|have)\s+"
         r"(?:been\s+|ever\s+been\s+)?(?:annotated|labell?ed|tagged|reviewed|checked|coded)\b"
+        r"|\b(?:data|labels|examples)\s+we\s+(?:have|got)\s+(?:not|none|nothing)\b"
         r"|\b(?:haven'?t|have\s+not|not)\s+(?:yet\s+)?(?:labell?ed|annotated|tagged)\s+"
         r"(?:anything|any)\b"
         r"|(?:" + _DATA_WORDS + r"|labels|tags|data)\s*[:=?-]\s*(?:we\s+have\s+|we'?ve\s+got\s+)?"
         r"(?:none|zero|nil|0)\b", low
     ):
-        mentions.append(CountMention(0, m.start(), m.end(), 3))
+        mentions.append(CountMention(0, m.start(), m.end(), 4))  # "50k docs but zero labels"
     return sorted(mentions, key=lambda c: c.start)
 
 

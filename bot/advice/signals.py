@@ -34,6 +34,7 @@ EVIDENCE_CLASSES = (
     "data_unreviewed",
 )
 NEUTRAL = "neutral"
+BEHAVIOUR_TERMS = {Goal.OUTPUT_FORMAT.value, Goal.TONE_STYLE.value}
 KNOWLEDGE_GOALS = (Goal.KNOW_DOCUMENTS.value, Goal.FACTUAL_ACCURACY.value,
                    Goal.RECENT_KNOWLEDGE.value)
 CLASSES: tuple[str, ...] = tuple(g.value for g in Goal) + EVIDENCE_CLASSES + (NEUTRAL,)
@@ -181,12 +182,13 @@ def _grammar_goals(unit: str, no_goal: bool) -> dict[str, float]:
 
 
 def _embedding_goals(unit: str) -> tuple[str, ...]:
-    """The goals the clause may match by meaning. A clause naming a task, or
-    reporting prompting effort ("few-shot tops out at 78% accuracy"), describes the
-    work, not a need for knowledge; a question about what fine-tuning itself costs
-    is not the goal of cheaper inference."""
+    """The goals the clause may match by meaning. A clause naming a task, a format or
+    a tone ("it breaks our citation format"), or reporting prompting effort ("few-shot
+    tops out at 78% accuracy"), describes the work, not a need for knowledge; a
+    question about what fine-tuning itself costs is not the goal of cheaper inference."""
     goals = FAMILIES["goal"]
-    if cues.names_task(unit) or cues.prompting_polarity(unit) is not None:
+    if (cues.names_task(unit) or cues.prompting_polarity(unit) is not None
+            or set(cues.goal_terms(unit)) & BEHAVIOUR_TERMS):
         goals = tuple(g for g in goals if g not in KNOWLEDGE_GOALS)
     if cues.asks_about_fine_tuning(unit):
         goals = tuple(g for g in goals if g != Goal.COST_LATENCY.value)
@@ -218,6 +220,27 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+def _about_data(text: str, data_known: bool) -> bool:
+    return (data_known and bool(_PRONOUN.search(text))) or cues.mentions_data(text) or (
+        example_count(text) is not None)
+
+
+def _data_quality(sentence: str, data_known: bool) -> str | None:
+    """What a sentence says about the examples' quality. Its clauses about the data
+    speak first; the whole sentence counts only when it does not also talk about
+    prompting ("prompting still makes errors, and we have 3,200 verified
+    annotations": the errors are the model's)."""
+    if not _about_data(sentence, data_known):
+        return None
+    parts = [p for p in _CLAUSE_BREAK.split(sentence) if p and p.strip()]
+    found = {cues.data_polarity(p) for p in parts if _about_data(p, data_known)} - {None}
+    if found:
+        return "unreviewed" if "unreviewed" in found else found.pop()
+    if cues.mentions_prompting(sentence):
+        return None
+    return cues.data_polarity(sentence)
+
+
 def _turn_cues(turn: str, data_known: bool) -> tuple[str | None, str | None, bool]:
     """(prompting, data quality, kb in place) read from the grammar of the turn's
     sentences; within a turn "not tried" beats "exhausted" (something is left to
@@ -233,11 +256,9 @@ def _turn_cues(turn: str, data_known: bool) -> tuple[str | None, str | None, boo
             polarity = cues.prompting_polarity(part)
             if polarity:
                 prompting.add(polarity)
-        refers_back = data_known and bool(_PRONOUN.search(sentence))
-        if refers_back or cues.mentions_data(sentence) or example_count(sentence) is not None:
-            polarity = cues.data_polarity(sentence)
-            if polarity:
-                quality.add(polarity)
+        polarity = _data_quality(sentence, data_known)
+        if polarity:
+            quality.add(polarity)
         kb |= cues.knowledge_base_in_place(sentence)
     return (
         "not_tried" if "not_tried" in prompting else next(iter(prompting), None),

@@ -26,6 +26,8 @@ from bot.advice.cues import data_polarity, negates_goal, prompting_polarity
         "the prompt is as polished as we can make it",
         "prompting's tapped out",
         "after many rounds of prompt tweaks it's not getting any better",
+        "months of prompt work haven't done it",
+        "we prompted it every way we could think of",
     ],
 )
 def test_prompting_exhausted(text: str) -> None:
@@ -49,6 +51,7 @@ def test_prompting_exhausted(text: str) -> None:
         "we skipped prompting entirely",
         "prompt design has not yet been undertaken",
         "before we even wrote a system prompt",
+        "we haven't written a single prompt yet",
     ],
 )
 def test_prompting_not_tried(text: str) -> None:
@@ -84,6 +87,7 @@ def test_no_prompting_statement(text: str) -> None:
         ("8k rows, nobody verify them", "unreviewed"),
         ("the vendor reported a 25% error rate", "unreviewed"),
         ("done by a temp and never double-checked", "unreviewed"),
+        ("we don't know which of those emails were ever approved", "unreviewed"),
     ],
 )
 def test_data_quality(text: str, expected: str | None) -> None:
@@ -158,6 +162,9 @@ def test_named_task(text: str, expected: bool) -> None:
         ("quote the right article from our bylaws", "know_documents"),
         ("staff want to ask it about any part in our spares catalogue", "know_documents"),
         ("so it can reply accurately to tenants", "factual_accuracy"),
+        ("it gets the opening hours of our branches wrong", "factual_accuracy"),
+        ("it gets the JSON structure wrong", None),
+        ("fares change every few months", "recent_knowledge"),
     ],
 )
 def test_knowledge_need(text: str, expected: str | None) -> None:

@@ -53,6 +53,8 @@ def test_every_dev_scenario(embedder: MiniLMEmbedder, exemplar_index: ExemplarIn
         ("heldout_questions_g.jsonl", 0.94),
         ("heldout_questions_h.jsonl", 0.94),
         ("heldout_questions_i.jsonl", 0.92),
+        ("heldout_questions_j.jsonl", 0.94),
+        ("heldout_questions_k.jsonl", 0.92),
     ],
 )
 def test_held_out_accuracy(name: str, floor: float, embedder: MiniLMEmbedder,

@@ -37,6 +37,8 @@ from bot.advice.numbers import example_count
         ("we haven't annotated anything yet", 0),
         ("we don't have curated data", 0),
         ("3k intents labelled by the team", 3000),
+        ("we have 20k tickets but zero labels", 0),
+        ("we've got 400ish labelled posts", 400),
     ],
 )
 def test_counts_in_many_shapes(text: str, expected: int) -> None:
