@@ -120,6 +120,8 @@ GOALS: dict[Goal, GoalInfo] = {
         Citation(DOES_NOT_HELP, "Knowledge after the training cutoff"),
     ),
 }
+# Goals the guidance answers with a knowledge base instead of fine-tuning.
+KNOWLEDGE_GOALS = frozenset(g for g, info in GOALS.items() if info.alternative is Verdict.RAG)
 
 MIN_EXAMPLES = 500  # the guidance: typically 500-5,000+ labelled examples
 TYPICAL_EXAMPLES = "500–5,000+"

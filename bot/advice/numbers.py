@@ -75,7 +75,7 @@ _PEOPLE_PLACES = re.compile(
     r"accountants|adjusters|underwriters|designers|scientists|researchers|managers|"
     r"subscribers|followers|tenants|guests|passengers|vehicles|trucks|beds|branches|"
     r"franchises|restaurants|hotels|warehouses|factories|plants|schools|universities|"
-    r"cities|states|departments|vendors|suppliers|partners|brands|apps|services|models|"
+    r"cities|states|departments|vendors|suppliers|brands|apps|services|models|"
     r"servers|machines|sensors|devices|workers|technicians|operators|crews|members)\b"
 )
 _LABEL_SET_MAX = 200  # "6k labels" are annotations, not a label set

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from bot.advice import cues
-from bot.advice.framework import Goal
+from bot.advice.framework import KNOWLEDGE_GOALS, Goal
 from bot.advice.numbers import example_count
 
 # (text, substrings of it) -> one unit vector per substring
@@ -35,8 +35,6 @@ EVIDENCE_CLASSES = (
 )
 NEUTRAL = "neutral"
 BEHAVIOUR_TERMS = {Goal.OUTPUT_FORMAT.value, Goal.TONE_STYLE.value}
-KNOWLEDGE_GOALS = (Goal.KNOW_DOCUMENTS.value, Goal.FACTUAL_ACCURACY.value,
-                   Goal.RECENT_KNOWLEDGE.value)
 CLASSES: tuple[str, ...] = tuple(g.value for g in Goal) + EVIDENCE_CLASSES + (NEUTRAL,)
 
 TOP_K = 4  # neighbours averaged per class
@@ -133,6 +131,41 @@ def _describes_data(unit: str) -> bool:
     return len(unit.split()) <= DATA_CLAUSE_WORDS and cues.data_polarity(unit) is not None
 
 
+@dataclass(frozen=True)
+class _ClauseCues:
+    """What grammar reads off one clause, computed once per clause."""
+
+    negated: bool  # rules a goal out: "we don't care about tone"
+    describes_data: bool  # only qualifies the data: "nobody checked them"
+    short: bool  # too short for an embedding goal: "2 SMEs"
+    task: bool  # names a narrow task: "classify claims into codes"
+    effort: bool  # reports prompting effort: "few-shot tops out at 78%"
+    ignores: bool  # the model ignores what it is told
+    terms: tuple[str, ...]  # goals named in the framework's terms
+    need: str | None  # a stated knowledge need
+    about_fine_tuning: bool  # asks what fine-tuning itself costs or needs
+
+    @classmethod
+    def read(cls, unit: str) -> _ClauseCues:
+        return cls(
+            negated=cues.negates_goal(unit),
+            describes_data=_describes_data(unit),
+            short=len(unit.split()) < GOAL_UNIT_WORDS,
+            task=cues.names_task(unit),
+            effort=cues.prompting_polarity(unit) is not None,
+            ignores=cues.ignores_instructions(unit),
+            terms=tuple(cues.goal_terms(unit)),
+            need=cues.knowledge_need(unit),
+            about_fine_tuning=cues.asks_about_fine_tuning(unit),
+        )
+
+    @property
+    def no_goal(self) -> bool:
+        """A clause that rules a goal out, only describes the data or is a fragment
+        carries no goal by meaning."""
+        return self.negated or self.describes_data or self.short
+
+
 def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]:
     """Per class, its best lead over `neutral` among the turn's clauses where it is
     its family's top class. Each family (goal, prompting, data, kb) competes only
@@ -146,17 +179,14 @@ def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]
         best[name] = max(best.get(name, 0.0), lead)
 
     for unit, row in zip(units, scores, strict=True):
-        # A clause that rules a goal out, or that only describes the data ("nobody
-        # knows how accurate the labels are"), says nothing about the goal.
-        no_goal = (cues.negates_goal(unit) or _describes_data(unit)
-                   or len(unit.split()) < GOAL_UNIT_WORDS)
-        for name, lead in _grammar_goals(unit, no_goal).items():
+        clause = _ClauseCues.read(unit)
+        for name, lead in _grammar_goals(clause).items():
             credit(name, lead)
         for family, members in FAMILIES.items():
             if family == "goal":
-                if no_goal:
+                if clause.no_goal:
                     continue
-                members = _embedding_goals(unit)
+                members = _embedding_goals(clause)
             cols = [CLASSES.index(m) for m in members]
             j = max(cols, key=lambda c: row[c])
             lead = float(row[j] - row[neutral])
@@ -165,32 +195,30 @@ def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]
     return best
 
 
-def _grammar_goals(unit: str, no_goal: bool) -> dict[str, float]:
+def _grammar_goals(clause: _ClauseCues) -> dict[str, float]:
     """Goals the clause's grammar states, with the lead each is credited."""
     found: dict[str, float] = {}
-    if cues.ignores_instructions(unit):
+    if clause.ignores:
         found[Goal.COMPLEX_INSTRUCTIONS.value] = IGNORED_INSTRUCTIONS_LEAD
-    if not cues.negates_goal(unit) and not _describes_data(unit):
-        for name in cues.goal_terms(unit):  # even in a short clause: "tone is off"
+    if not clause.negated and not clause.describes_data:
+        for name in clause.terms:  # even in a short clause: "tone is off"
             found[name] = GOAL_TERM_LEAD
-    if not no_goal and cues.names_task(unit):
+    if not clause.no_goal and clause.task:
         found[Goal.TASK_SPECIALISATION.value] = NAMED_TASK_LEAD
-    need = cues.knowledge_need(unit)
-    if need and not cues.negates_goal(unit):
-        found[need] = KNOWLEDGE_NEED_LEAD
+    if clause.need and not clause.negated:
+        found[clause.need] = KNOWLEDGE_NEED_LEAD
     return found
 
 
-def _embedding_goals(unit: str) -> tuple[str, ...]:
+def _embedding_goals(clause: _ClauseCues) -> tuple[str, ...]:
     """The goals the clause may match by meaning. A clause naming a task, a format or
     a tone ("it breaks our citation format"), or reporting prompting effort ("few-shot
     tops out at 78% accuracy"), describes the work, not a need for knowledge; a
     question about what fine-tuning itself costs is not the goal of cheaper inference."""
     goals = FAMILIES["goal"]
-    if (cues.names_task(unit) or cues.prompting_polarity(unit) is not None
-            or set(cues.goal_terms(unit)) & BEHAVIOUR_TERMS):
+    if clause.task or clause.effort or set(clause.terms) & BEHAVIOUR_TERMS:
         goals = tuple(g for g in goals if g not in KNOWLEDGE_GOALS)
-    if cues.asks_about_fine_tuning(unit):
+    if clause.about_fine_tuning:
         goals = tuple(g for g in goals if g != Goal.COST_LATENCY.value)
     return goals
 

@@ -15,8 +15,10 @@ GOAL_MIN = 0.02  # a goal leading `neutral` by less than this is too weak to act
 CONFIDENT_GOAL = 0.04  # below this lead, a goal alone (no other facts) is only a hint
 KNOWLEDGE_MARGIN = 0.04  # lead a knowledge goal needs over a behaviour goal
 INSTRUCTION_MARGIN = 0.0  # instruction-following wins exact ties
+# ... but once prompting is reported exhausted it must lead clearly: such teams name the
+# rules they tried, which brushes against the instruction-following exemplars.
 EXHAUSTED_INSTRUCTION_MARGIN = 0.15
-KNOWLEDGE_GOALS = {Goal.KNOW_DOCUMENTS, Goal.RECENT_KNOWLEDGE, Goal.FACTUAL_ACCURACY}
+KNOWLEDGE_GOALS = fw.KNOWLEDGE_GOALS
 
 HEADLINES = {
     Verdict.FINE_TUNE: "Fine-tuning fits this case",
@@ -62,7 +64,7 @@ def _active_goals(signals: Signals) -> dict[Goal, float]:
     return goals
 
 
-def _primary_goal(goals: dict[Goal, float], prompting: str = "unknown") -> Goal | None:
+def _primary_goal(goals: dict[Goal, float], prompting: str) -> Goal | None:
     """The goal the verdict turns on. A knowledge goal must clearly beat a
     behaviour goal (talk of "our letters" or "our reports" brushes against it in
     many behaviour requests); an instruction-following goal wins ties, since the

@@ -12,7 +12,6 @@ from bot.advice.framework import GOALS, Citation, Goal
 from bot.checklist.answers import ChecklistAnswers, KnowledgeBase
 from bot.checklist.result import CitationRef, Item, Status
 
-KNOWLEDGE_GOALS = {g for g, info in GOALS.items() if info.alternative is fw.Verdict.RAG}
 _MEASURED = re.compile(r"\d")  # a baseline names a number: a score, a rate, a count
 
 
@@ -116,7 +115,7 @@ def prompting(answers: ChecklistAnswers, measured: BaselineFacts | None = None) 
 def knowledge_base(answers: ChecklistAnswers, goal: Goal | None) -> Item:
     title = "Knowledge base considered"
     kb = answers.knowledge_base
-    knowledge_goal = goal in KNOWLEDGE_GOALS
+    knowledge_goal = goal in fw.KNOWLEDGE_GOALS
     if kb is None:
         return _item("knowledge_base", title, Status.UNKNOWN,
                      "Say whether knowledge is part of the problem and whether a knowledge "
