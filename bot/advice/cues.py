@@ -118,7 +118,7 @@ _UNREVIEWED = re.compile(
     r"of\s+varying\s+quality|"
     r"(?:nobody|no\s+one)'?s?\s+(?:\w+\s+){0,2}?(?:checked|reviewed|verified|looked|audited|"
     r"vetted|filtered|assessed|read|trusts?|approved)|(?:don'?t|do\s+not)\s+trust|untrust\w*|"
-    r"(?:nobody|no\s+one)\s+(?:can\s+)?(?:tell|knows?|say)\s+(?:which|whether|if)|copied|"
+    r"(?:nobody|no\s+one)\s+(?:can\s+)?(?:tell|knows?|say)\s+(?:which|whether|if|how\s+many)|copied|"
     r"(?:don'?t|do\s+not|doesn'?t)\s+know\s+(?:which|whether|if|how\s+many)|"
     r"inconsisten\w*|in\s+a\s+rush|wrong\s+(?:half|most|a\s+lot)\s+(?:of\s+)?the\s+time|"
     r"generated\s+(?:\w+\s+){0,4}?(?:with|by|using)\s+(?:another\s+|an?\s+)?(?:llm|gpt\S*|ai|"
@@ -205,10 +205,18 @@ def prompting_polarity(clause: str) -> str | None:
     return None
 
 
+# "normalise messy reagent names", "parse raw OCR text": the task's input is messy, not the labels
+_MESSY_INPUT = re.compile(
+    r"\b(?:normali[sz]\w*|clean\w*(?:\s+up)?|pars(?:e|es|ing)|extract\w*(?:\s+\w+)?\s+from|"
+    r"classif\w*|categori[sz]\w*|tidy\w*|standardi[sz]\w*|fix\w*|map\w*|handl\w*|read\w*)\s+"
+    r"(?:\w+\s+){0,2}?(?:messy|noisy|raw|dirty|scraped|inconsistent|free[\s-]text)\b"
+)
+
+
 def data_polarity(clause: str) -> str | None:
     """"unreviewed", "reviewed", or None. Doubt wins: any sign the labels are
     unchecked or noisy outweighs a word of approval in the same clause."""
-    low = _normalise(clause)
+    low = _MESSY_INPUT.sub(" ", _normalise(clause))
     if _UNREVIEWED.search(low):
         return "unreviewed"
     if _REVIEWED.search(low):
@@ -358,17 +366,21 @@ def knowledge_need(clause: str) -> str | None:
     return None
 
 
-_FT_WORD = r"(?:fine[\s-]?tun\w*|finetun\w*|ft|train\w*|lora|qlora)"
+_FT_WORD = r"(?:fine[\s-]?tun\w*|finetun\w*|tun(?:e|es|ed|ing)|ft|train\w*|lora|qlora)"
 _LOGISTICS = (r"(?:cost\w*|pric\w*|budget\w*|bill|expensive|gpus?|rtx\s*\d+|a100s?|h100s?|"
-              r"vram|hardware|how\s+long|how\s+much|hours?|compute|provider\w*|vendors?|\$\$+|money)")
+              r"vram|hardware|how\s+long|how\s+much|hours?|compute|provider\w*|vendors?|\$+|money|"
+              r"worth)")
 _HARDWARE = re.compile(r"\b(?:gpus?|rtx\s*\d+s?|a100s?|h100s?|vram|graphics\s+cards?)\b"
                        r"|\b(?:what|how\s+much)\s+(?:would|will|does|did)\s+it\s+cost\b")
 _SAVING = re.compile(
     r"\b(?:cheap\w*|cut\w*|reduc\w*|sav\w*|lower\w*|inference|latency|faster|slow\w*|"
-    r"distil\w*|per\s+(?:call|request|query)|api\s+bill|(?:the|our)\s+expensive)\b"
+    r"distil\w*|per\s+(?:call|request|query)|api\s+bill|(?:the|our)\s+expensive|for\s+cost|"
+    r"swap\w*|switch\w*|migrat\w*|replac\w*|mov(?:e|es|ing)\s+(?:\w+\s+){0,4}?from|"
+    r"(?:stop|less)\s+paying|pay(?:ing)?\s+less)\b"
 )
 _ABOUT_FINE_TUNING = re.compile(
-    rf"\b{_LOGISTICS}\b[^.!?]{{0,40}}?\b{_FT_WORD}\b|\b{_FT_WORD}\b[^.!?]{{0,40}}?\b{_LOGISTICS}\b"
+    rf"(?<!\w){_LOGISTICS}(?!\w)[^.!?]{{0,40}}?\b{_FT_WORD}\b"
+    rf"|\b{_FT_WORD}\b[^.!?]{{0,40}}?(?<!\w){_LOGISTICS}(?!\w)"
 )
 
 
@@ -393,8 +405,12 @@ _GOAL_TERMS = {
     "cost_latency": re.compile(
         r"\b(?:(?:cheap|cheaper|small|smaller|tiny|distilled)\s+(?:[\w-]+\s+)?model|expensive|"
         r"costs?\s+(?:too\s+much|a\s+fortune|a\s+lot)|latency|too\s+slow|slow\s+af|"
-        r"per\s+(?:call|request|query)|api\s+(?:bill|costs?)|for\s+cost|save\s+(?:us\s+)?(?:\w+\s+)?"
-        r"(?:money|costs?)|on[\s-](?:device|prem))\b"),
+        r"per\s+(?:call|request|query)|api\s+(?:bill|costs?)|for\s+cost|on[\s-](?:device|prem)|"
+        r"(?:cut|cuts|cutting|reduc\w*|lower\w*|sav(?:e|es|ing)|slash\w*|trim\w*|halv\w*)\s+"
+        r"(?:\w+\s+){0,2}?(?:money|costs?|spend\w*|bills?|latency|inference)|"
+        r"(?:swap\w*|switch\w*|mov(?:e|es|ing)|migrat\w*|replac\w*|downsiz\w*)\s+"
+        r"(?:[\w-]+\s+){0,8}?(?:to|onto|for|with)\s+(?:an?\s+)?(?:[\w-]+\s+){0,3}?"
+        r"(?:\d+(?:\.\d+)?\s*b|small(?:er)?|tiny|mini|local|self[\s-]hosted)\b)\b"),
 }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -178,8 +178,12 @@ def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]
     def credit(name: str, lead: float) -> None:
         best[name] = max(best.get(name, 0.0), lead)
 
+    about_fine_tuning = [u for u in units if cues.asks_about_fine_tuning(u)]
     for unit, row in zip(units, scores, strict=True):
         clause = _ClauseCues.read(unit)
+        if not clause.about_fine_tuning and any(unit in s for s in about_fine_tuning):
+            # "Can you fine-tune GPT-4o" inside "..., and what would it cost us?"
+            clause = replace(clause, about_fine_tuning=True)
         for name, lead in _grammar_goals(clause).items():
             credit(name, lead)
         for family, members in FAMILIES.items():
@@ -261,7 +265,17 @@ def _data_quality(sentence: str, data_known: bool) -> str | None:
     if not _about_data(sentence, data_known):
         return None
     parts = [p for p in _CLAUSE_BREAK.split(sentence) if p and p.strip()]
-    found = {cues.data_polarity(p) for p in parts if _about_data(p, data_known)} - {None}
+    found: set[str | None] = set()
+    previous_about_data = False
+    for part in parts:
+        # "we have 1.2k outputs logged but no idea how many are correct": the clause
+        # right after one about the data goes on about it, unless it turns to prompting
+        about = _about_data(part, data_known) or (
+            previous_about_data and not cues.mentions_prompting(part))
+        if about:
+            found.add(cues.data_polarity(part))
+        previous_about_data = _about_data(part, data_known)
+    found -= {None}
     if found:
         return "unreviewed" if "unreviewed" in found else found.pop()
     if cues.mentions_prompting(sentence):

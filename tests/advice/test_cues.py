@@ -88,6 +88,8 @@ def test_no_prompting_statement(text: str) -> None:
         ("the vendor reported a 25% error rate", "unreviewed"),
         ("done by a temp and never double-checked", "unreviewed"),
         ("we don't know which of those emails were ever approved", "unreviewed"),
+        ("we must normalise messy supplier names; 4k pairs were checked by buyers", "reviewed"),
+        ("the model has to parse raw scanner output", None),
     ],
 )
 def test_data_quality(text: str, expected: str | None) -> None:
@@ -181,6 +183,9 @@ def test_knowledge_need(text: str, expected: str | None) -> None:
         ("swap the big model for a smaller model to cut latency", ["cost_latency"]),
         ("what would it cost to fine-tune a small model?", []),  # fine-tuning's own cost
         ("a voice assistant for our drivers", []),
+        ("we'd move the nightly digest off the flagship model onto a 3B one", ["cost_latency"]),
+        ("hoping to slash our inference spend", ["cost_latency"]),
+        ("can we replace the hosted model with something self-hosted", ["cost_latency"]),
     ],
 )
 def test_goal_terms(text: str, expected: list[str]) -> None:
@@ -198,6 +203,9 @@ def test_goal_terms(text: str, expected: list[str]) -> None:
         ("the big model's API bill is huge", False),
         ("we own two RTX 3090s", True),
         ("is an A100 enough to cut our latency?", False),
+        ("is tuning Llama even worth the $$$", True),
+        ("worth fine-tuning a compact model so we stop paying for the giant one?", False),
+        ("switch the tagger to a fine-tuned 7B to bring the bill down", False),
     ],
 )
 def test_asks_about_fine_tuning(text: str, expected: bool) -> None:

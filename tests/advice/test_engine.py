@@ -81,3 +81,23 @@ def test_more_data_in_a_later_turn_changes_the_verdict(
                     exemplar_index) == "fine_tune"
     assert _verdict([first, "only about 80 examples so far"], embedder,
                     exemplar_index) == "collect_data"
+
+
+def _signals(text: str, embedder: MiniLMEmbedder, index: ExemplarIndex) -> dict:
+    return extract_signals([text], embedder.encode_units, index).to_dict()
+
+
+def test_fine_tunings_own_price_is_not_a_cost_goal_in_any_clause(
+    embedder: MiniLMEmbedder, exemplar_index: ExemplarIndex
+) -> None:
+    text = "Could we tune Llama 3 ourselves, and roughly what would that set us back?"
+    assert "cost_latency" not in _signals(text, embedder, exemplar_index)["goals"]
+
+
+def test_doubt_in_the_clause_after_the_data_is_about_the_data(
+    embedder: MiniLMEmbedder, exemplar_index: ExemplarIndex
+) -> None:
+    text = ("We kept 900 forms from the old system but nobody can say how many are right, "
+            "and the prompt is maxed out.")
+    signals = _signals(text, embedder, exemplar_index)
+    assert (signals["examples"], signals["data_quality"]) == (900, "unreviewed")
