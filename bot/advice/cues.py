@@ -253,7 +253,7 @@ _FOLLOW = r"(?:follow|respect|obey|stick\s+to|adhere\s+to|comply\s+with|honou?r|
 # Reported behaviour only ("it ignores"), not the imperative ("ignore previous ...").
 _IGNORE = (r"(?:ignores|ignoring|ignored|skips|skipping|skipped|forgets|forgetting|forgot|"
            r"disregards|disregarding|breaks|breaking)")
-_GIVEN = (r"(?:instructions?|instructons|rules|constraints|steps|checklist|procedure|"
+_GIVEN = (r"(?:instructions?|instructons|rules?|constraints?|steps?|checklist|procedure|"
           r"guidelines|requirements|limits?|conditions|the\s+prompt|our\s+prompt|"
           r"what\s+we\s+(?:specify|ask|say|tell\s+it))")
 _IGNORED_INSTRUCTIONS = re.compile(
@@ -274,11 +274,14 @@ def ignores_instructions(clause: str) -> bool:
 
 
 _TASK_VERB = re.compile(
-    r"\b(?:classif\w*|categori[sz]\w*|tag|tags|tagging|route|routes|routing|triag\w*|spot(?:s|ting)|"
+    # the phrase with its object first ("turn plain-English questions into"), so that a
+    # knowledge word inside it is read as the task's input
+    r"\b(?:(?:map|sort|turn|split|bucket|classif\w*|categori[sz]\w*|rout\w*|convert\w*)"
+    r"(?:s|ing|ed)?\s+(?:[\w'-]+\s+){0,4}?(?:to|onto|into)\b|"
+    r"pull(?:s|ing)?\s+(?:[\w'-]+\s+){0,4}?(?:out\s+of|from)\b|"
+    r"classif\w*|categori[sz]\w*|tag|tags|tagging|route|routes|routing|triag\w*|spot(?:s|ting)|"
     r"extract\w*|label|labels|labelling|labeling|detect\w*|convert\w*|transform\w*|"
-    r"normali[sz]\w*|pars(?:e|es|ing)|assign\w*|flag(?:s|ging)?|redact\w*|"
-    r"(?:map|sort|turn|split|bucket)(?:s|ing|ed)?\s+(?:[\w-]+\s+){0,4}?(?:to|onto|into)|"
-    r"pull(?:s|ing)?\s+(?:[\w-]+\s+){0,4}?(?:out\s+of|from))\b"
+    r"normali[sz]\w*|pars(?:e|es|ing)|assign\w*|flag(?:s|ging)?|redact\w*)\b"
 )
 _KNOWLEDGE_NEED = re.compile(
     r"\b(?:answer\w*|ask\w*|questions?|know\w*|look\w*\s+up|search\w*|cite\w*|quot\w*|"
@@ -290,9 +293,12 @@ _KNOWLEDGE_NEED = re.compile(
 def names_task(clause: str) -> bool:
     """The clause describes a narrow task done on the text ("classifying claims into
     defect codes", "extract fields from invoices"), not a need for knowledge: a
-    document named in it is the input, not something the model must know."""
+    document named in it is the input, not something the model must know. Words of
+    knowledge inside the task's own phrase are its input too ("turn plain-English
+    questions into our query DSL")."""
     low = _normalise(clause)
-    return bool(_TASK_VERB.search(low)) and not _KNOWLEDGE_NEED.search(low)
+    rest = _TASK_VERB.sub(" ", low)
+    return rest != low and not _KNOWLEDGE_NEED.search(rest)
 
 
 _REFERENCE_DOCS = (
@@ -391,6 +397,18 @@ def asks_about_fine_tuning(clause: str) -> bool:
     low = _normalise(clause)
     about = _ABOUT_FINE_TUNING.search(low) or _HARDWARE.search(low)
     return bool(about) and not _SAVING.search(low)
+
+
+_SCORE = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent)"
+    r"|\b(?:accuracy|f1|precision|recall|score)\b[^.!?]{0,30}?\b(?:0?\.\d+|\d+)\b"
+)
+
+
+def reports_score(clause: str) -> bool:
+    """The clause reports a measured score ("tops out at 78% accuracy", "F1 of 0.81"):
+    a task metric, not a complaint about the model's facts."""
+    return bool(_SCORE.search(_normalise(clause)))
 
 
 _GOAL_TERMS = {

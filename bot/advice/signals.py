@@ -140,6 +140,7 @@ class _ClauseCues:
     short: bool  # too short for an embedding goal: "2 SMEs"
     task: bool  # names a narrow task: "classify claims into codes"
     effort: bool  # reports prompting effort: "few-shot tops out at 78%"
+    score: bool  # reports a measured score: "tops out at 78% accuracy"
     ignores: bool  # the model ignores what it is told
     terms: tuple[str, ...]  # goals named in the framework's terms
     need: str | None  # a stated knowledge need
@@ -153,6 +154,7 @@ class _ClauseCues:
             short=len(unit.split()) < GOAL_UNIT_WORDS,
             task=cues.names_task(unit),
             effort=cues.prompting_polarity(unit) is not None,
+            score=cues.reports_score(unit),
             ignores=cues.ignores_instructions(unit),
             terms=tuple(cues.goal_terms(unit)),
             need=cues.knowledge_need(unit),
@@ -179,6 +181,7 @@ def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]
         best[name] = max(best.get(name, 0.0), lead)
 
     about_fine_tuning = [u for u in units if cues.asks_about_fine_tuning(u)]
+    ignored = stated_need = False
     for unit, row in zip(units, scores, strict=True):
         clause = _ClauseCues.read(unit)
         if not clause.about_fine_tuning and any(unit in s for s in about_fine_tuning):
@@ -196,6 +199,13 @@ def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]
             lead = float(row[j] - row[neutral])
             if row[j] >= MIN_SCORE and lead > 0:
                 credit(CLASSES[j], lead)
+        ignored |= clause.ignores
+        stated_need |= clause.need is not None and not clause.negated
+    if ignored and not stated_need:
+        # "it forgets the diabetic exception": the rules it was given read like
+        # knowledge to the embedding, but grammar says the model is ignoring them
+        for name in KNOWLEDGE_GOALS:
+            best.pop(name, None)
     return best
 
 
@@ -216,11 +226,11 @@ def _grammar_goals(clause: _ClauseCues) -> dict[str, float]:
 
 def _embedding_goals(clause: _ClauseCues) -> tuple[str, ...]:
     """The goals the clause may match by meaning. A clause naming a task, a format or
-    a tone ("it breaks our citation format"), or reporting prompting effort ("few-shot
-    tops out at 78% accuracy"), describes the work, not a need for knowledge; a
+    a tone ("it breaks our citation format"), reporting prompting effort or a measured
+    score ("tops out at 78% accuracy"), describes the work, not a need for knowledge; a
     question about what fine-tuning itself costs is not the goal of cheaper inference."""
     goals = FAMILIES["goal"]
-    if clause.task or clause.effort or set(clause.terms) & BEHAVIOUR_TERMS:
+    if clause.task or clause.effort or clause.score or set(clause.terms) & BEHAVIOUR_TERMS:
         goals = tuple(g for g in goals if g not in KNOWLEDGE_GOALS)
     if clause.about_fine_tuning:
         goals = tuple(g for g in goals if g != Goal.COST_LATENCY.value)

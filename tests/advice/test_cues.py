@@ -139,6 +139,9 @@ def test_ignored_instructions(text: str, expected: bool) -> None:
         ("extract dosages from the protocol PDFs", True),
         ("answer staff questions from the protocol PDFs", False),  # a knowledge need
         ("the replies should sound warmer", False),
+        ("convert plain-English questions into our report query language", True),
+        ("categorising citizens' questions into 9 departments", True),
+        ("classify questions about our policies", False),  # whose answers are the need
     ],
 )
 def test_named_task(text: str, expected: bool) -> None:
@@ -212,3 +215,18 @@ def test_asks_about_fine_tuning(text: str, expected: bool) -> None:
     from bot.advice.cues import asks_about_fine_tuning
 
     assert asks_about_fine_tuning(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the best few-shot prompt levels off at 81% accuracy", True),
+        ("macro F1 of 0.74 on the test split", True),
+        ("accuracy is the whole point for our auditors", False),
+        ("the model gets the VAT rates wrong", False),
+    ],
+)
+def test_reports_score(text: str, expected: bool) -> None:
+    from bot.advice.cues import reports_score
+
+    assert reports_score(text) is expected

@@ -101,3 +101,14 @@ def test_doubt_in_the_clause_after_the_data_is_about_the_data(
             "and the prompt is maxed out.")
     signals = _signals(text, embedder, exemplar_index)
     assert (signals["examples"], signals["data_quality"]) == (900, "unreviewed")
+
+
+def test_rules_the_model_ignores_are_not_knowledge_it_lacks(
+    embedder: MiniLMEmbedder, exemplar_index: ExemplarIndex
+) -> None:
+    text = ("Our intake assistant must ask for the policy number first, never quote a "
+            "premium, and escalate anything about injuries. It keeps skipping the "
+            "escalation rule. Would fine-tuning make it stick?")
+    goals = _signals(text, embedder, exemplar_index)["goals"]
+    assert "complex_instructions" in goals
+    assert not set(goals) & {"know_documents", "factual_accuracy", "recent_knowledge"}
