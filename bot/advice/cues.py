@@ -57,7 +57,7 @@ _NEGATED_ATTEMPT = re.compile(
     r"|\bstraight\s+out\s+of\s+the\s+box\b|\bout[\s-]of[\s-]the[\s-]box\b"
     r"|\bhave(?:n'?t| not)\s+(?:really\s+)?(?:got|gotten)\s+to\b"
     r"|\b(?:nobody|no\s+one)\s+(?:\w+\s+){0,4}?(?:touched|tried|worked\s+on|looked\s+at)\b"
-    r"|\bbefore\s+(?:\w+\s+){0,3}?(?:tried|touched|wrote|written|tested|started|tuned)\b"
+    r"|\bbefore\s+(?:[\w']+\s+){0,3}?(?:tried|touched|wrote|written|drafted|built|made|tested|started|tuned)\b"
     r"|\b(?:prior\s+to|before)\s+any\b|\bskipp?(?:ed|ing)?\b"
     r"|\b(?:not|never)\s+(?:yet\s+)?(?:been\s+)?(?:try|tried|test|tested|touch|undertaken|attempted|"
     r"begun|explored|experimented|done)\b"
@@ -279,6 +279,9 @@ _TASK_VERB = re.compile(
     r"\b(?:(?:map|sort|turn|split|bucket|classif\w*|categori[sz]\w*|rout\w*|convert\w*)"
     r"(?:s|ing|ed)?\s+(?:[\w'-]+\s+){0,4}?(?:to|onto|into)\b|"
     r"pull(?:s|ing)?\s+(?:[\w'-]+\s+){0,4}?(?:out\s+of|from)\b|"
+    # "tell whether a message is billing or tech": a yes/no or pick-one judgement
+    r"(?:tell|determine|work\s+out|figure\s+out|predict|judge)\s+(?:whether|if)\s+"
+    r"(?:a|an|the|each|every|this|that)\s+(?!fine|ft\b|tun|train)|"
     r"classif\w*|categori[sz]\w*|tag|tags|tagging|route|routes|routing|triag\w*|spot(?:s|ting)|"
     r"extract\w*|label|labels|labelling|labeling|detect\w*|convert\w*|transform\w*|"
     r"normali[sz]\w*|pars(?:e|es|ing)|assign\w*|flag(?:s|ging)?|redact\w*)\b"

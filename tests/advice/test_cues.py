@@ -52,6 +52,7 @@ def test_prompting_exhausted(text: str) -> None:
         "prompt design has not yet been undertaken",
         "before we even wrote a system prompt",
         "we haven't written a single prompt yet",
+        "before we've even drafted a prompt",
     ],
 )
 def test_prompting_not_tried(text: str) -> None:
@@ -142,6 +143,8 @@ def test_ignored_instructions(text: str, expected: bool) -> None:
         ("convert plain-English questions into our report query language", True),
         ("categorising citizens' questions into 9 departments", True),
         ("classify questions about our policies", False),  # whose answers are the need
+        ("work out if each review mentions a safety problem", True),
+        ("help me figure out if the fine-tune is worth it", False),
     ],
 )
 def test_named_task(text: str, expected: bool) -> None:
