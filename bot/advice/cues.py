@@ -23,11 +23,15 @@ _PROMPT_STEMS = ("prompt", "prompting", "prompts", "prompted", "few-shot", "fews
 _INSTRUCTION_WORK = re.compile(
     r"\b(?:tried|iterat\w*|rewr\w+|tweak\w*|refin\w*|spent|reword\w*|improv\w*|"
     r"engineer\w*|optimi[sz]\w*|tun\w*|clarif\w*|restructur\w*|polish\w*|"
-    r"haven'?t\s+\w+|never)\b[^.!?]{0,40}\binstructions?\b"
+    r"haven'?t\s+\w+|never|worded|careful\w*|detailed|explicit)\b[^.!?]{0,40}\binstructions?\b"
 )
 _PROMPT_PHRASES = re.compile(
     r"few[\s-]?shot|system\s+(?:prompt|message)|in[\s-]context|prompt\s+engineering|"
-    r"chain[\s-]of[\s-]thought|schema\s+hints?|structured[\s-]output(?:s)?\s+mode|json\s+mode"
+    r"chain[\s-]of[\s-]thought|schema\s+hints?|structured[\s-]output(?:s)?\s+mode|json\s+mode|"
+    # techniques that are prompting whatever they are called
+    r"(?:tell|telling|told|ask|asking|asked)\s+it\s+to\b|(?:giving|gave|give|fed|feeding)\s+it\s+"
+    r"(?:a\s+list|lists|examples|samples|a\s+persona|a\s+style)|(?:style|voice|tone)\s+guide|"
+    r"\bpersona\b|banned\s+(?:words|phrases)|(?:words|phrases)\s+to\s+avoid"
 )
 
 _NEGATED_ATTEMPT = re.compile(
@@ -59,6 +63,12 @@ _NEGATED_ATTEMPT = re.compile(
     r"|\b(?:nobody|no\s+one)\s+(?:\w+\s+){0,4}?(?:touched|tried|worked\s+on|looked\s+at)\b"
     r"|\bbefore\s+(?:[\w']+\s+){0,3}?(?:tried|touched|wrote|written|drafted|built|made|tested|started|tuned)\b"
     r"|\b(?:prior\s+to|before)\s+any\b|\bskipp?(?:ed|ing)?\b"
+    r"|\bnever\s+(?:\w+\s+){0,4}?(?:a\s+)?(?:proper|real|serious|good)\s+(?:prompt|try|attempt|go)\b"
+    r"|\b(?:nobody|no\s+one)\s+(?:\w+\s+){0,3}?(?:has|have|had)\s+(?:\w+\s+)?(?:written|wrote|done|"
+    r"used|built|drafted)\b"
+    r"|\bonce\b[^.!?]{0,80}\b(?:that'?s|thats)\s+(?:about\s+)?(?:it|all)\b"
+    r"|\bprompt\w*\s+(?:\w+\s+){0,2}?(?:is|was|has\s+been)\s+(?:\w+\s+)?(?:thin|minimal|light|"
+    r"basic|rudimentary|an\s+afterthought)\b"
     r"|\b(?:not|never)\s+(?:yet\s+)?(?:been\s+)?(?:try|tried|test|tested|touch|undertaken|attempted|"
     r"begun|explored|experimented|done)\b"
     # a few minutes or an hour or two on the prompt is not an attempt
@@ -92,6 +102,11 @@ _REPORTED_LIMIT = re.compile(
     r"|\bnot\s+getting\s+(?:any\s+)?(?:further|better)\b|\bno\s+further\b"
     r"|\b(?:as\s+good\s+as|solid|refined|polished|optimi[sz]e|improve\s+anymore|loads\s+of|"
     r"heavily|iterations|versions|attempts|rewrites|experiments|many\s+tests)\b"
+    r"|\b(?:seriously|hard|a\s+lot|a\s+ton|tons|at\s+length|evenings|weekends|experiment\w*|"
+    r"iterat\w*|rework\w*|revis\w*|carefully|worked\s+(?:on|hard|seriously)|working\s+(?:on|with)|"
+    r"(?:a\s+lot\s+of|lots\s+of|serious|real|significant|considerable)\s+(?:time|effort|work)|"
+    r"put\s+(?:\w+\s+){0,3}?(?:time|effort|work|hours)\s+into|"
+    r"since\s+(?:the\s+)?(?:spring|summer|autumn|fall|winter|then|launch))\b"
 )
 
 _DATA_STEMS = ("examples", "example", "samples", "labels", "labelled", "labeled",

@@ -28,6 +28,11 @@ from bot.advice.cues import data_polarity, negates_goal, prompting_polarity
         "after many rounds of prompt tweaks it's not getting any better",
         "months of prompt work haven't done it",
         "we prompted it every way we could think of",
+        "our engineer has worked seriously on the prompt since then",
+        "we've put serious effort into the system prompt",
+        "I spent most evenings on it: telling it to be blunt, a style guide, phrases to avoid",
+        "a month of carefully worded instructions and sample outputs",
+        "been experimenting with few-shot since the summer",
     ],
 )
 def test_prompting_exhausted(text: str) -> None:
@@ -53,6 +58,10 @@ def test_prompting_exhausted(text: str) -> None:
         "before we even wrote a system prompt",
         "we haven't written a single prompt yet",
         "before we've even drafted a prompt",
+        "nobody on the team has written a real prompt for it",
+        "we never gave the small model a proper prompt",
+        "our prompting is pretty minimal",
+        "someone tried one prompt once and that's about it",
     ],
 )
 def test_prompting_not_tried(text: str) -> None:
