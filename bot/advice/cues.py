@@ -145,12 +145,35 @@ _UNREVIEWED = re.compile(
     r"(?:unknown|unclear|questionable)\s+(?:accuracy|quality)|not\s+sure\s+about\s+(?:\w+\s+)?"
     r"(?:data\s+)?quality|"
     r"(?:labels?|annotations?|tags|data)\b[^.!?]{0,60}\b(?:inconsistent|unreliable|noisy|"
-    r"wrong|questionable|sketchy|garbage|messy|whatever))\b"
+    r"wrong|questionable|sketchy|garbage|messy|whatever)|"
+    # doubt said without the usual words
+    r"(?:aren'?t|are\s+not|isn'?t|is\s+not|weren'?t|were\s+not|not)\s+(?:\w+\s+)?(?:reliable|"
+    r"trustworthy|trusted|accurate|consistent|correct|clean|usable)|"
+    r"(?:a\s+lot|lots|many|most|half|some|plenty|loads|a\s+third|a\s+quarter|several)\s+"
+    r"(?:of\s+(?:them|those|these|the\s+\w+)\s+)?(?:were|are|was|got)\s+(?:\w+\s+)?(?:rejected|"
+    r"wrong|incorrect|off[\s-]brand|outdated|non[\s-]?compliant|flagged|bad|poor)|"
+    r"(?:a\s+lot|lots|many|most|half|some|a\s+third|a\s+quarter|several)\s+of\s+(?:them|those|"
+    r"these|the\s+\w+)\s+(?:didn'?t|don'?t|do\s+not|did\s+not|doesn'?t|fail(?:ed)?\s+to)\s+"
+    r"(?:\w+\s+)?(?:follow|match|meet|fit|reflect|use)|"
+    r"all\s+over\s+the\s+place|should\s+(?:not\s+)?have\s+been\s+(?:rejected|flagged|corrected|"
+    r"approved)|disagree\w*(?!\s+(?:were\s+|are\s+|got\s+|all\s+)?(?:resolved|adjudicated|reconciled|settled))|agreed\s+(?:with\s+each\s+other\s+)?(?:only|in\s+only)|"
+    r"(?:low|poor)\s+(?:inter[\s-]annotator\s+)?agreement|"
+    r"(?:they'?re|they\s+are|those\s+are|these\s+are|it'?s)\s+(?:often|frequently|sometimes|mostly|"
+    r"usually|regularly|occasionally|partly|largely)\s+(?:wrong|incorrect|mislabell?ed|off|bad|"
+    r"inconsistent)|"
+    r"(?:nobody|no\s+one)\s+(?:has|have|had)\s+(?:ever\s+|yet\s+|really\s+)?(?:gone\s+through|"
+    r"been\s+through|went\s+through|reconciled|sorted|deduplicated|cleaned|curated|triaged|"
+    r"labell?ed|annotated)|"
+    r"without\s+(?:a\s+|any\s+)?(?:shared\s+|common\s+|agreed\s+)?(?:rubric|guidelines?|"
+    r"review|checks?|qa|quality\s+control)|"
+    r"each\s+with\s+(?:their|its)\s+own\s+(?:tone|style|voice|conventions?|format|rules)|"
+    r"different\s+(?:\w+\s+)?(?:conventions|styles|standards))\b"
 )
 _REVIEWED = re.compile(
     r"\b(?:reviewed|verified|vetted|approved|checked|validated|qa'?d|quality[\s-]checked|"
     r"gold(?:en)?|signed\s+off|quality[\s-]controll?ed|subbed|sub-edited|hand[\s-](?:labell?ed|annotated|written|curated|checked)|"
-    r"curated|audited|double[\s-]checked|spot[\s-]checked|expert[\s-]labell?ed|"
+    r"curated|audited|double[\s-]checked|spot[\s-]checked|expert[\s-]labell?ed|adjudicated|"
+    r"disagreements?\s+(?:were\s+|are\s+|all\s+)?(?:resolved|reconciled|settled)|"
     r"labell?ed\s+by\s+(?:our\s+)?(?:experts?|clinicians|doctors|lawyers|analysts|"
     r"editors|specialists|the\s+\w+\s+team)|corrected|proofread|clean)\b"
 )
@@ -267,18 +290,25 @@ _NOT = (r"(?:doesn'?t|does\s+not|don'?t|do\s+not|won'?t|will\s+not|wont|doesnt|d
 _FOLLOW = r"(?:follow|respect|obey|stick\s+to|adhere\s+to|comply\s+with|honou?r|keep\s+to)"
 # Reported behaviour only ("it ignores"), not the imperative ("ignore previous ...").
 _IGNORE = (r"(?:ignores|ignoring|ignored|skips|skipping|skipped|forgets|forgetting|forgot|"
-           r"disregards|disregarding|breaks|breaking)")
-_GIVEN = (r"(?:instructions?|instructons|rules?|constraints?|steps?|checklist|procedure|"
+           r"disregards|disregarding|breaks|breaking|omits|omitting|omitted|drops|dropping)")
+_GIVEN = (r"(?:instructions?|instructons|rules?|constraints?|steps?|checklist|procedures?|"
           r"guidelines|requirements|limits?|conditions|the\s+prompt|our\s+prompt|"
           r"what\s+we\s+(?:specify|ask|say|tell\s+it))")
 _IGNORED_INSTRUCTIONS = re.compile(
     rf"\b{_NOT}\s+(?:\w+\s+){{0,3}}?{_FOLLOW}\b[^.!?]{{0,50}}?\b{_GIVEN}\b"
     rf"|\b{_IGNORE}\b[^.!?]{{0,80}}?\b{_GIVEN}\b"
     # "it disregards several of these", "deviates from them", "obeys maybe half"
-    r"|\b(?:ignor\w*|disregard\w*|deviat\w*\s+from|forg[eo]t\w*)\s+(?:\w+\s+){0,3}?"
-    r"(?:them|these|those)\b"
+    r"|\b(?:ignor\w*|disregard\w*|deviat\w*\s+from|forg[eo]t\w*|skip\w*|omit\w*)\s+"
+    r"(?:\w+\s+){0,3}?(?:them|these|those|others|the\s+rest|the\s+others)\b"
     r"|\bobey\w*\s+(?:only\s+|maybe\s+|about\s+|roughly\s+)?(?:half|two[\s-]thirds|some|"
     r"a\s+few|\d+)\b"
+    # "follows the first dozen fine, then the rest are hit and miss"
+    r"|\b(?:obey\w*|follow\w*|honou?r\w*|respect\w*|appl(?:y|ies|ied))\s+(?:only\s+|maybe\s+|"
+    r"about\s+|roughly\s+)?(?:half|two[\s-]thirds|some|a\s+few|the\s+first|\d+|two|three|four|"
+    r"five|six|seven|eight|nine|ten|a\s+dozen)\b[^.!?]{0,60}?\b(?:the\s+rest|others|remaining)\b"
+    # "our prompt has 14 rules and it keeps skipping 9 and 11"
+    rf"|\b{_GIVEN}\b[^.!?]{{0,60}}?\b(?:ignores|ignoring|ignored|skips|skipping|skipped|forgets|"
+    r"forgetting|forgot|omits|omitting|omitted|disregards)\b"
 )
 
 
