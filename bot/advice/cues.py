@@ -305,7 +305,8 @@ _IGNORED_INSTRUCTIONS = re.compile(
     # "follows the first dozen fine, then the rest are hit and miss"
     r"|\b(?:obey\w*|follow\w*|honou?r\w*|respect\w*|appl(?:y|ies|ied))\s+(?:only\s+|maybe\s+|"
     r"about\s+|roughly\s+)?(?:half|two[\s-]thirds|some|a\s+few|the\s+first|\d+|two|three|four|"
-    r"five|six|seven|eight|nine|ten|a\s+dozen)\b[^.!?]{0,60}?\b(?:the\s+rest|others|remaining)\b"
+    r"five|six|seven|eight|nine|ten|a\s+dozen)\b(?:[^.!?]{0,60}?\b(?:the\s+rest|others|remaining)\b|"
+    r"\s+of\s+(?:them|those|these|the\s+rules|the\s+steps|the\s+instructions)\b)"
     # "our prompt has 14 rules and it keeps skipping 9 and 11"
     rf"|\b{_GIVEN}\b[^.!?]{{0,60}}?\b(?:ignores|ignoring|ignored|skips|skipping|skipped|forgets|"
     r"forgetting|forgot|omits|omitting|omitted|disregards)\b"
@@ -445,6 +446,26 @@ def asks_about_fine_tuning(clause: str) -> bool:
     low = _normalise(clause)
     about = _ABOUT_FINE_TUNING.search(low) or _HARDWARE.search(low)
     return bool(about) and not _SAVING.search(low)
+
+
+_NO_USE_CASE = re.compile(
+    r"\b(?:no|don'?t\s+have\s+(?:a|any)|do\s+not\s+have\s+(?:a|any)|"
+    r"haven'?t\s+(?:got|identified|defined|found|picked|settled\s+on)\s+(?:a|any)|"
+    r"without\s+(?:a|any)|can'?t\s+(?:point\s+to|name|think\s+of)\s+(?:a|any)|there'?s\s+no|"
+    r"there\s+is(?:n'?t|\s+no)(?:\s+a|\s+any)?|isn'?t\s+(?:a|any)|not\s+(?:a|any))\s+(?:\w+\s+)?"
+    r"(?:specific|particular|concrete|clear|defined|real)\s+(?:use[\s-]?case|problem|task|project|"
+    r"feature|requirement|goal|need|application)s?\b"
+    r"|\bno\s+(?:further\s+|specific\s+|clear\s+|concrete\s+)?(?:use[\s-]?cases?|requirements)\b"
+    r"|\b(?:nobody|no\s+one)\s+has\s+(?:said|decided|defined)\s+what\s+(?:it|we)\b"
+    r"|\bnot\s+sure\s+what\s+(?:we'?d|we\s+would|we\s+will|to)\s+use\s+it\s+for\b"
+)
+
+
+def denies_use_case(text: str) -> bool:
+    """The asker says there is no concrete use case yet ("I don't have a specific
+    problem to solve", "no use case has been identified"): whatever the rest of the
+    message brushes against is not a goal."""
+    return bool(_NO_USE_CASE.search(_normalise(text)))
 
 
 _SCORE = re.compile(

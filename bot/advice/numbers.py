@@ -21,6 +21,8 @@ _UNITS = {
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
 # Vague quantities: a representative value for each.
 _VAGUE = [
+    (r"tens\s+of\s+thousands(?:\s+of)?", 20_000),
+    (r"hundreds\s+of\s+thousands(?:\s+of)?", 200_000),
     (r"a\s+handful(?:\s+of)?", 5),
     (r"a\s+couple(?:\s+of)?\s+dozen", 24),
     (r"(?:a\s+)?(?:few|several)\s+dozen", 40),
@@ -34,8 +36,6 @@ _VAGUE = [
     (r"a\s+few\s+thousand", 3_000),
     (r"several\s+thousand", 4_000),
     (r"thousands(?:\s+of)?", 3_000),
-    (r"tens\s+of\s+thousands(?:\s+of)?", 20_000),
-    (r"hundreds\s+of\s+thousands(?:\s+of)?", 200_000),
     (r"half\s+a\s+million", 500_000),
     (r"millions(?:\s+of)?", 1_000_000),
 ]
@@ -51,7 +51,7 @@ _DATA_WORDS = (
     r"conversations|dialogues|chats|tickets|emails|documents|docs|summaries|outputs|"
     r"cases|items|instances|q&a|qa|prompts|letters|notes|reports|messages|queries|"
     r"invoices|contracts|reviews|descriptions|articles|posts|snippets|entries|"
-    r"translations|calls|utterances|sentences|texts|forms|claims|records|ones|tagged|"
+    r"translations|calls|utterances|sentences|texts|forms|claims|records|ones|tagged|logs|"
     r"coded|hand[\w-]+"
 )
 # Words saying it is something else: people, time, money, sizes.
@@ -62,12 +62,14 @@ _NOT_DATA_WORDS = (
     r"gbp|pounds?|bucks|k\s*(?:/|a|per)\s*(?:month|year)|tokens?|gb|mb|tb|gpus?|"
     r"params?|parameters?|b\b|languages?|times|x\b|steps|epochs?|stars?|pages?|"
     r"words?|characters?|chars?|lines?\s+of\s+code|requests?\s+per|rps|qps|fields?|"
-    r"stores|countries|offices|teams|sites|locations|clinics|hospitals|shops|points"
+    r"stores|countries|offices|teams|sites|locations|clinics|hospitals|shops|points|rules|"
+    r"constraints|criteria|evenings|nights|weekends|mornings|afternoons|sprints|shows"
 )
 # Things a team has many of that are not examples by themselves ("12 labels" is a
 # label set, "50k SKUs" a catalogue), unless the words after say someone labelled
 # them ("50k SKUs categorised by our merchandisers").
-_CATALOGUE_WORDS = r"classes|categories|labels|buckets|queues|tags|intents|codes|products|skus"
+_CATALOGUE_WORDS = (r"classes|categories|labels|buckets|queues|tags|intents|codes|products|skus|"
+                    r"sections|components|procedures")
 # Nouns for people and places, which are never examples ("400 technicians").
 _PEOPLE_PLACES = re.compile(
     r"(?:\w+(?:ians|ists|ees)|nurses|doctors|lawyers|attorneys|reps|drivers|analysts|editors|"
@@ -83,7 +85,8 @@ _MIN_ITEMS = 20  # smaller counts of unnamed things ("2 SMEs") are rarely a data
 _NOT_NOUNS = {"this", "thus", "plus", "across", "less", "unless", "always", "perhaps",
               "besides", "towards", "afterwards", "sometimes", "was", "does", "has", "is"}
 _RATE = (
-    r"(?:a|per|each|every|/)\s*(?:day|week|month|year|hour|minute|second)|"
+    r"(?:a|per|each|every|/)\s*(?:\w+\s+)?(?:day|week|month|year|hour|minute|second|quarter|"
+    r"period|cycle|season|term|semester|shift|issue|round)|"
     r"daily|weekly|monthly|yearly|hourly"
 )
 
@@ -180,7 +183,8 @@ def _candidates(text: str) -> list[tuple[int, int, int]]:
 
 _LABEL_VERB = (
     r"(?:labell?ed|annotated|tagged|coded|scored|graded|reviewed|verified|approved|checked|"
-    r"categori[sz]ed|classified|curated|vetted|double[\s-]checked|signed\s+off(?:\s+on)?)"
+    r"categori[sz]ed|classified|curated|vetted|double[\s-]checked|triaged|adjudicated|"
+    r"signed\s+off(?:\s+on)?)"
 )
 _POSSESSION = (
     r"(?:have|has|had|got|own|collected|gathered|found|saved|kept|wrote|written|pulled|"
@@ -222,18 +226,26 @@ def _evidence(text: str, value: int, start: int, end: int) -> int:
         score += 3  # "so ~1.5k total" restates the count that matters
     if re.match(r"\s*(?:[\w'/]+[\s-]+){0,3}?(?:" + _DATA_WORDS + r")(?![\w])", after):
         score += 2
-    if re.search(r"(?:" + _DATA_WORDS + r")\s*(?:of|:|=|-|is|are|total(?:ing)?|"
+    if re.search(r"(?:" + _DATA_WORDS + r"|data)\s*(?:of|:|=|-|\(|is|are|total(?:ing)?|"
                  r"(?:we|i)\s+(?:have|got|had))?\s*$", before):
         score += 1
     if re.search(_POSSESSION + r"\s+(?:\w+\s+)?$", before):
         score += 1
+    if re.search(r"\b(?:count|number|total|tally)\s+of\b[^.!?]{0,80}\b(?:is|are|was|comes\s+to|"
+                 r"sits\s+at)\s+(?:about\s+|around\s+|roughly\s+|approximately\s+|~)?$",
+                 text[max(0, start - 120) : start]):
+        score += 3  # "the honest count of emails we could use is around 300"
     if score == 0 and value >= _MIN_ITEMS and _counts_things(after):
         score = 1  # "about 300 filled-in templates exist": weak, any stated count wins
+    if 0 < score < 3 and value < _MIN_ITEMS and not re.search(
+            r"\b(?:with|using|on|only|just|have|has|got)\s+(?:\w+\s+)?$", before):
+        return 0  # "splits one shift across two rows", "looked at two outputs"
     return score
 
 
 def _counts_things(after: str) -> bool:
     """The number is followed by a plural noun that is not people or places."""
+    after = re.sub(r"^\s*of\s+(?:our|their|the|my|its)\s+(?:own\s+)?", " ", after)
     m = re.match(r"\s*(?:[a-z'/-]+\s+){0,2}?([a-z][a-z-]{3,}s)\b", after)
     if m is None:
         return False

@@ -329,6 +329,8 @@ def extract_signals(
         scores = index.class_scores(encode_units(turn, units)) if units else np.zeros(
             (0, len(CLASSES)))
         evidence = _turn_evidence(units, scores)
+        if cues.denies_use_case(turn):
+            evidence = {k: v for k, v in evidence.items() if k not in FAMILIES["goal"]}
         for goal_name in _ruled_out(units, encode_units, index):
             evidence.pop(goal_name, None)
             signals.goals.pop(goal_name, None)

@@ -254,3 +254,20 @@ def test_reports_score(text: str, expected: bool) -> None:
     from bot.advice.cues import reports_score
 
     assert reports_score(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Honestly there's no particular problem we're trying to fix", True),
+        ("a concrete use case hasn't come up; no use cases have been scoped", True),
+        ("we haven't identified a specific task for it yet", True),
+        ("nobody has decided what it would be for", True),
+        ("we don't have a problem with the tone", False),  # rules one goal out, not all
+        ("the specific task is routing refunds", False),
+    ],
+)
+def test_denies_use_case(text: str, expected: bool) -> None:
+    from bot.advice.cues import denies_use_case
+
+    assert denies_use_case(text) is expected

@@ -7,6 +7,12 @@ from bot.advice.numbers import example_count
     ("text", "expected"),
     [
         ("we have 3,000 verified examples", 3000),
+        ("tens of thousands of calls our QA team scored", 20000),
+        ("the number of usable replies we could find comes to about 450", 450),
+        ("logs (12k) nobody looked at", 12000),
+        ("data: 9k tickets triaged by support leads", 9000),
+        ("600 of our own product blurbs", 600),
+        ("we only have 12 examples", 12),
         ("about 2k checked examples", 2000),
         ("1.5k QA pairs, reviewed", 1500),
         ("roughly 120 approved drafts", 120),
@@ -62,6 +68,11 @@ def test_counts_in_many_shapes(text: str, expected: int) -> None:
         "each ticket goes to one of 25 departments",
         "after dozens of prompt versions",
         "reviewed twice, three times even",
+        "the output has nine labelled sections",
+        "the prompt has 25 rules",
+        "it merges two rows into one",
+        "I spent fifteen evenings on this",
+        "we receive about six hundred applications per hiring round",
     ],
 )
 def test_numbers_that_are_not_example_counts(text: str) -> None:
