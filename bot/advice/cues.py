@@ -183,6 +183,8 @@ _KB_IN_PLACE = re.compile(
     r"ground(?:ed|s)?)\b|\b(?:rag|retrieval)\s+(?:\w+\s+){0,2}?(?:handles|covers|works|"
     r"is\s+working|takes\s+care|is\s+in\s+place|is\s+fine|already)\b|"
     r"\bwe\s+(?:have|use|built|run)\s+(?:a\s+)?(?:rag|retrieval)\b"
+    r"|\bretrieval[\s-]augmented\b|\brag[\s-](?:based|powered)\b"
+    r"|\b(?:rag|retrieval)\b[^.!?\n]{0,40}?\bin\s+place\b"
 )
 
 
@@ -246,8 +248,16 @@ def prompting_polarity(clause: str) -> str | None:
 # "normalise messy reagent names", "parse raw OCR text": the task's input is messy, not the labels
 _MESSY_INPUT = re.compile(
     r"\b(?:normali[sz]\w*|clean\w*(?:\s+up)?|pars(?:e|es|ing)|extract\w*(?:\s+\w+)?\s+from|"
-    r"classif\w*|categori[sz]\w*|tidy\w*|standardi[sz]\w*|fix\w*|map\w*|handl\w*|read\w*)\s+"
+    r"classif\w*|categori[sz]\w*|tidy\w*|standardi[sz]\w*|fix\w*|map\w*|handl\w*|read\w*|turn\w*|"
+    r"convert\w*|transform\w*|rout\w*|sort\w*)\s+"
     r"(?:\w+\s+){0,2}?(?:messy|noisy|raw|dirty|scraped|inconsistent|free[\s-]text)\b"
+)
+
+
+# "two analysts who reconciled every disagreement": a review step, not doubt
+_SETTLED_DISAGREEMENT = re.compile(
+    r"\b(?:reconcil\w*|resolv\w*|adjudicat\w*|settl\w*)\s+(?:every|all|each|any|the|their)?\s*"
+    r"disagreements?\b"
 )
 
 
@@ -255,6 +265,7 @@ def data_polarity(clause: str) -> str | None:
     """"unreviewed", "reviewed", or None. Doubt wins: any sign the labels are
     unchecked or noisy outweighs a word of approval in the same clause."""
     low = _MESSY_INPUT.sub(" ", _normalise(clause))
+    low = _SETTLED_DISAGREEMENT.sub(" adjudicated ", low)
     if _UNREVIEWED.search(low):
         return "unreviewed"
     if _REVIEWED.search(low):
@@ -324,13 +335,14 @@ _TASK_VERB = re.compile(
     # knowledge word inside it is read as the task's input
     r"\b(?:(?:map|sort|turn|split|bucket|classif\w*|categori[sz]\w*|rout\w*|convert\w*)"
     r"(?:s|ing|ed)?\s+(?:[\w'-]+\s+){0,4}?(?:to|onto|into)\b|"
-    r"pull(?:s|ing)?\s+(?:[\w'-]+\s+){0,4}?(?:out\s+of|from)\b|"
+    r"pull(?:s|ing|ed)?\s+(?:[\w'-]+\s+){0,4}?(?:out\s+of|from)\b|"
     # "tell whether a message is billing or tech": a yes/no or pick-one judgement
     r"(?:tell|determine|work\s+out|figure\s+out|predict|judge)\s+(?:whether|if)\s+"
     r"(?:a|an|the|each|every|this|that)\s+(?!fine|ft\b|tun|train)|"
     r"classif\w*|categori[sz]\w*|tag|tags|tagging|route|routes|routing|triag\w*|spot(?:s|ting)|"
     r"extract\w*|label|labels|labelling|labeling|detect\w*|convert\w*|transform\w*|"
-    r"normali[sz]\w*|pars(?:e|es|ing)|assign\w*|flag(?:s|ging)?|redact\w*)\b"
+    r"normali[sz]\w*|pars(?:e|es|ing)|assign\w*|flag(?:s|ging)?|redact\w*|catch(?:es|ing)?|"
+    r"filter(?:s|ing)?|grad(?:e|es|ing))\b"
 )
 _KNOWLEDGE_NEED = re.compile(
     r"\b(?:answer\w*|ask\w*|questions?|know\w*|look\w*\s+up|search\w*|cite\w*|quot\w*|"
@@ -359,8 +371,9 @@ _REFERENCE_DOCS = (
 )
 _FABRICATION = re.compile(
     r"\b(?:mak(?:e|es|ing)|made)\s+(?:\w+\s+){0,2}?up\b"
-    r"|\binvent(?:s|ed|ing)?\b(?!\s+(?:new\s+)?(?:field|key|label|categor|tag|column|format|"
-    r"name|word|phrase))"
+    # "it invents products"; not "we had the model invent chat lines" (making data)
+    r"|(?:\binvent(?:s|ed|ing)|(?<!model\s)(?<!llm\s)(?<!gpt\s)\binvent)\b"
+    r"(?!\s+(?:new\s+)?(?:field|key|label|categor|tag|column|format|name|word|phrase))"
     r"|\bhallucinat\w*|\bfabricat\w*|\bconfabulat\w*|\bmis(?:stat|quot|report|cit)\w*"
     r"|\b(?:incorrect|wrong|false|inaccurate|outdated|fake|non[\s-]?existent|made[\s-]up)\s+"
     r"(?:[\w-]+\s+){0,3}?(?:facts?|answers?|information|info|figures|numbers|dates|prices|"
@@ -389,7 +402,10 @@ _DOCUMENT_NEED = re.compile(
     r"|\bask\w*\s+(?:\w+\s+){0,3}?(?:things|questions)\b|\bask\w*\s+(?:\w+\s+){0,3}?about\s+"
     r"(?:\w+\s+){0,4}?(?:in|from|of)\s+(?:our|their)\b"
     r"|\bquestions?\s+(?:about|on|regarding)\s+(?:our|their)\b"
-    r"|\b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+know\s+(?:about\s+)?(?:our|the|its|their)\b"
+    r"|\b(?:(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+know|ha(?:s|ve)\s+no\s+(?:clue|idea)|is\s+"
+    r"(?:clueless|unaware)|never\s+heard)\s+(?:about\s+|of\s+)?(?:our|the|its|their)\b"
+    r"|\b(?:quot\w*|recit\w*|reproduc\w*|cit(?:e|es|ing))\s+(?:\w+\s+){0,3}?(?:word[\s-]for[\s-]word|"
+    r"verbatim)\b"
 )
 
 
@@ -401,6 +417,10 @@ _OUTDATED = re.compile(
     r"|\b(?:keep|stay|kept)\s+(?:\w+\s+){0,3}?(?:up[\s-]to[\s-]date|current|informed)\b"
     r"|\b(?:change[sd]?|updated|revised)\s+(?:every|each)\s+(?:few\s+)?(?:day|week|month|quarter|"
     r"year)s?\b"
+    r"|\b(?:chang|shift|mov|updat|evolv)\w*\s+(?:\w+\s+){0,2}?(?:daily|weekly|monthly|all\s+the\s+time|"
+    r"constantly)\b"
+    r"|\b(?:know\w*|clue|idea|unaware|heard)\b[^.!?]{0,60}\b(?:came\s+out|released|published|announced|"
+    r"launched|issued|introduced)\s+(?:\w+\s+)?(?:last|this|recently)\b"
 )
 
 
@@ -485,7 +505,8 @@ _GOAL_TERMS = {
         r"\b(?:tone|register|writing\s+style|house\s+style|brand\s+style|in\s+the\s+style\s+of|"
         r"brand\s+voice|(?:our|their|its|a|the)\s+(?:\w+\s+)?voice(?!\s+(?:assistant|notes?|calls?|"
         r"recordings?|bot|channel|memos?|messages?))|sounds?\s+(?:like|more|less)|"
-        r"sounding\s+like|on[\s-]brand|off[\s-]brand|persona)\b"),
+        r"sounding\s+like|on[\s-]brand|off[\s-]brand|persona|(?:reads?|writes?|reading|writing)\s+like|"
+        r"comes?\s+across\s+as|funny|humou?r\w*|witty|playful|irreverent|stiff|robotic)\b"),
     "output_format": re.compile(
         r"\b(?:json|yaml|xml|csv|schema|templates?|markdown|layout|structured?|format(?:ted|ting)?|"
         r"key[\s-]value|columns?|syntax|render(?:s|ed)?|parse?able)\b"),

@@ -108,6 +108,8 @@ def test_no_prompting_statement(text: str) -> None:
         ("graded without a shared rubric", "unreviewed"),
         ("we must normalise messy supplier names; 4k pairs were checked by buyers", "reviewed"),
         ("the model has to parse raw scanner output", None),
+        ("two raters who reconciled every disagreement", "reviewed"),
+        ("we turn messy order emails into records; 3k pairs were checked", "reviewed"),
     ],
 )
 def test_data_quality(text: str, expected: str | None) -> None:
@@ -166,6 +168,8 @@ def test_ignored_instructions(text: str, expected: bool) -> None:
         ("classify questions about our policies", False),  # whose answers are the need
         ("work out if each review mentions a safety problem", True),
         ("help me figure out if the fine-tune is worth it", False),
+        ("we want a model to catch phishing emails", True),
+        ("six fields pulled from delivery notes", True),
     ],
 )
 def test_named_task(text: str, expected: bool) -> None:
@@ -194,6 +198,12 @@ def test_named_task(text: str, expected: bool) -> None:
         ("it gets the opening hours of our branches wrong", "factual_accuracy"),
         ("it gets the JSON structure wrong", None),
         ("fares change every few months", "recent_knowledge"),
+        ("the bot has no clue about the levy rules that were published last week",
+         "recent_knowledge"),
+        ("our fares shift almost weekly", "recent_knowledge"),
+        ("it must reproduce the approved clause verbatim", "know_documents"),
+        ("sometimes it invents products we don't sell", "factual_accuracy"),
+        ("we had the model invent borderline chat lines and label them", None),
     ],
 )
 def test_knowledge_need(text: str, expected: str | None) -> None:
@@ -213,6 +223,8 @@ def test_knowledge_need(text: str, expected: str | None) -> None:
         ("we'd move the nightly digest off the flagship model onto a 3B one", ["cost_latency"]),
         ("hoping to slash our inference spend", ["cost_latency"]),
         ("can we replace the hosted model with something self-hosted", ["cost_latency"]),
+        ("the captions read like a tax form", ["tone_style"]),
+        ("the bot just isn't funny", ["tone_style"]),
     ],
 )
 def test_goal_terms(text: str, expected: list[str]) -> None:
