@@ -324,6 +324,11 @@ _IGNORED_INSTRUCTIONS = re.compile(
 )
 
 
+def mentions_instructions(text: str) -> bool:
+    """The text talks about the instructions or rules the model was given."""
+    return bool(re.search(rf"\b{_GIVEN}\b", _normalise(text)))
+
+
 def ignores_instructions(clause: str) -> bool:
     """The clause complains that the model does not follow what it is told ("it
     doesn't follow the steps in our prompt", "ignores half our rules")."""

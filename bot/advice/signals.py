@@ -100,6 +100,7 @@ class Signals:
     knowledge_base: str = "unknown"  # in_place | unknown
     examples: int | None = None
     data_quality: str = "unknown"  # reviewed | unreviewed | unknown
+    instructions_ignored: bool = False  # grammar: "it skips the rest of our rules"
     mentions_openai: bool = False
     mentions_open_models: bool = False
 
@@ -237,6 +238,12 @@ def _embedding_goals(clause: _ClauseCues) -> tuple[str, ...]:
     return goals
 
 
+def _ignores_non_format_rules(unit: str) -> bool:
+    """The model ignores rules it was given, and they are not format rules ("doesn't
+    follow the layout rules" is the output-format case, which fine-tuning can help)."""
+    return cues.ignores_instructions(unit) and Goal.OUTPUT_FORMAT.value not in cues.goal_terms(unit)
+
+
 def _ruled_out(units: Sequence[str], encode_units: EncodeUnits,
                index: ExemplarIndex) -> set[str]:
     """Goals the turn rules out ("we don't care about tone at all"): the top goal of
@@ -350,6 +357,8 @@ def extract_signals(
             signals.data_quality, STRONG)
         if kb or evidence.get("kb_in_place", 0.0) >= STRONG:
             signals.knowledge_base = "in_place"
+        if cues.mentions_instructions(turn):  # the latest word on the rules counts
+            signals.instructions_ignored = any(_ignores_non_format_rules(u) for u in units)
         signals.mentions_openai |= bool(_OPENAI.search(turn))
         signals.mentions_open_models |= bool(_OPEN_MODELS.search(turn))
     return signals

@@ -16,7 +16,8 @@ CONFIDENT_GOAL = 0.04  # below this lead, a goal alone (no other facts) is only 
 KNOWLEDGE_MARGIN = 0.04  # lead a knowledge goal needs over a behaviour goal
 INSTRUCTION_MARGIN = 0.0  # instruction-following wins exact ties
 # ... but once prompting is reported exhausted it must lead clearly: such teams name the
-# rules they tried, which brushes against the instruction-following exemplars.
+# rules they tried, which brushes against the instruction-following exemplars. Unless
+# grammar says the model ignores the rules it was given: then that is the complaint.
 EXHAUSTED_INSTRUCTION_MARGIN = 0.15
 KNOWLEDGE_GOALS = fw.KNOWLEDGE_GOALS
 
@@ -64,7 +65,7 @@ def _active_goals(signals: Signals) -> dict[Goal, float]:
     return goals
 
 
-def _primary_goal(goals: dict[Goal, float], prompting: str) -> Goal | None:
+def _primary_goal(goals: dict[Goal, float], signals: Signals) -> Goal | None:
     """The goal the verdict turns on. A knowledge goal must clearly beat a
     behaviour goal (talk of "our letters" or "our reports" brushes against it in
     many behaviour requests); an instruction-following goal wins ties, since the
@@ -79,8 +80,9 @@ def _primary_goal(goals: dict[Goal, float], prompting: str) -> Goal | None:
     best_anti = max(anti, key=anti.__getitem__)
     if best_help is None:
         return best_anti
+    exhausted = signals.prompting == "exhausted" and not signals.instructions_ignored
     margin = KNOWLEDGE_MARGIN if best_anti in KNOWLEDGE_GOALS else (
-        EXHAUSTED_INSTRUCTION_MARGIN if prompting == "exhausted" else INSTRUCTION_MARGIN)
+        EXHAUSTED_INSTRUCTION_MARGIN if exhausted else INSTRUCTION_MARGIN)
     return best_anti if anti[best_anti] >= helps[best_help] + margin else best_help
 
 
@@ -106,7 +108,7 @@ def _route_rules(signals: Signals, today: dt.date, question: str) -> list[Rule]:
 def decide(signals: Signals, today: dt.date, question: str = "") -> Decision:
     """The verdict for `signals` on `today` (provider dates depend on it)."""
     goals = _active_goals(signals)
-    goal = _primary_goal(goals, signals.prompting)
+    goal = _primary_goal(goals, signals)
     if (goal is not None and goal not in KNOWLEDGE_GOALS and goals[goal] < CONFIDENT_GOAL
             and signals.prompting == "unknown" and signals.examples is None
             and signals.data_quality == "unknown"):

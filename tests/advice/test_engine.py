@@ -112,3 +112,13 @@ def test_rules_the_model_ignores_are_not_knowledge_it_lacks(
     goals = _signals(text, embedder, exemplar_index)["goals"]
     assert "complex_instructions" in goals
     assert not set(goals) & {"know_documents", "factual_accuracy", "recent_knowledge"}
+
+
+def test_a_later_turn_saying_the_rules_are_followed_now_settles_them(
+    embedder: MiniLMEmbedder, exemplar_index: ExemplarIndex
+) -> None:
+    turns = ["Our triage bot keeps skipping half the rules in its prompt.",
+             "We restructured the prompt and the rules are respected now."]
+    first = extract_signals(turns[:1], embedder.encode_units, exemplar_index)
+    both = extract_signals(turns, embedder.encode_units, exemplar_index)
+    assert (first.instructions_ignored, both.instructions_ignored) == (True, False)

@@ -37,6 +37,13 @@ def signals(goals: dict[str, float] | None = None, **kw: object) -> Signals:
                     data_quality="unreviewed"),
             Verdict.COLLECT_DATA,
         ),
+        # after prompting work, named rules brush against instruction-following ...
+        (signals({"complex_instructions": 0.2, "task_specialisation": 0.15},
+                 prompting="exhausted", examples=3000), Verdict.FINE_TUNE),
+        # ... unless grammar says the model ignores the rules it was given
+        (signals({"complex_instructions": 0.2, "task_specialisation": 0.15},
+                 prompting="exhausted", examples=3000, instructions_ignored=True),
+         Verdict.PROMPT),
         (signals(prompting="not_tried"), Verdict.PROMPT),
     ],
 )
