@@ -184,6 +184,8 @@ _KB_IN_PLACE = re.compile(
     r"is\s+working|takes\s+care|is\s+in\s+place|is\s+fine|already)\b|"
     r"\bwe\s+(?:have|use|built|run)\s+(?:a\s+)?(?:rag|retrieval)\b"
     r"|\bretrieval[\s-]augmented\b|\brag[\s-](?:based|powered)\b"
+    r"|\b(?:runs?|running|built|sits?|based)\s+on\s+(?:top\s+of\s+)?(?:a|an|our|the)\s+(?:\w+\s+)?"
+    r"(?:rag|retrieval)\b"
     r"|\b(?:rag|retrieval)\b[^.!?\n]{0,40}?\bin\s+place\b"
 )
 
@@ -301,7 +303,7 @@ _NOT = (r"(?:doesn'?t|does\s+not|don'?t|do\s+not|won'?t|will\s+not|wont|doesnt|d
 _FOLLOW = r"(?:follow|respect|obey|stick\s+to|adhere\s+to|comply\s+with|honou?r|keep\s+to)"
 # Reported behaviour only ("it ignores"), not the imperative ("ignore previous ...").
 _IGNORE = (r"(?:ignores|ignoring|ignored|skips|skipping|skipped|forgets|forgetting|forgot|"
-           r"disregards|disregarding|breaks|breaking|omits|omitting|omitted|drops|dropping)")
+           r"disregards|disregarding|breaks|breaking|omits|omitting|omitted)")
 _GIVEN = (r"(?:instructions?|instructons|rules?|constraints?|steps?|checklist|procedures?|"
           r"guidelines|requirements|limits?|conditions|the\s+prompt|our\s+prompt|"
           r"what\s+we\s+(?:specify|ask|say|tell\s+it))")
@@ -319,7 +321,8 @@ _IGNORED_INSTRUCTIONS = re.compile(
     r"five|six|seven|eight|nine|ten|a\s+dozen)\b(?:[^.!?]{0,60}?\b(?:the\s+rest|others|remaining)\b|"
     r"\s+of\s+(?:them|those|these|the\s+rules|the\s+steps|the\s+instructions)\b)"
     # "our prompt has 14 rules and it keeps skipping 9 and 11"
-    rf"|\b{_GIVEN}\b[^.!?]{{0,60}}?\b(?:ignores|ignoring|ignored|skips|skipping|skipped|forgets|"
+    r"|\b(?:rules|instructions|constraints|checklist|procedures|requirements|guidelines)\b"
+    r"[^.!?]{0,60}?\b(?:ignores|ignoring|ignored|skips|skipping|skipped|forgets|"
     r"forgetting|forgot|omits|omitting|omitted|disregards)\b"
 )
 
