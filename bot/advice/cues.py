@@ -27,7 +27,7 @@ _INSTRUCTION_WORK = re.compile(
 )
 _PROMPT_PHRASES = re.compile(
     r"few[\s-]?shot|system\s+(?:prompt|message)|in[\s-]context|prompt\s+engineering|"
-    r"chain[\s-]of[\s-]thought|schema\s+hints?|structured[\s-]output(?:s)?\s+mode|json\s+mode|"
+    r"chain[\s-]of[\s-]thought|schema\s+(?:hints?|descriptions?)|structured[\s-]outputs?|json\s+mode|"
     # techniques that are prompting whatever they are called
     r"(?:tell|telling|told|ask|asking|asked)\s+it\s+to\b|(?:giving|gave|give|fed|feeding)\s+it\s+"
     r"(?:a\s+list|lists|examples|samples|a\s+persona|a\s+style)|(?:style|voice|tone)\s+guide|"
@@ -60,13 +60,16 @@ _NEGATED_ATTEMPT = re.compile(
     r"|\bjust\s+getting\s+started\b|\bnext\s+step\s+(?:is|would\s+be)\b"
     r"|\bstraight\s+out\s+of\s+the\s+box\b|\bout[\s-]of[\s-]the[\s-]box\b"
     r"|\bhave(?:n'?t| not)\s+(?:really\s+)?(?:got|gotten)\s+to\b"
-    r"|\b(?:nobody|no\s+one)\s+(?:\w+\s+){0,4}?(?:touched|tried|worked\s+on|looked\s+at)\b"
+    r"|\b(?:nobody|no\s+one)\s+(?:\w+\s+){0,6}?(?:touched|tried|worked\s+on|looked\s+at)\b"
     r"|\bbefore\s+(?:[\w']+\s+){0,3}?(?:tried|touched|wrote|written|drafted|built|made|tested|started|tuned)\b"
     r"|\b(?:prior\s+to|before)\s+any\b|\bskipp?(?:ed|ing)?\b"
     r"|\bnever\s+(?:\w+\s+){0,4}?(?:a\s+)?(?:proper|real|serious|good)\s+(?:prompt|try|attempt|go)\b"
     r"|\b(?:nobody|no\s+one)\s+(?:\w+\s+){0,3}?(?:has|have|had)\s+(?:\w+\s+)?(?:written|wrote|done|"
     r"used|built|drafted)\b"
     r"|\bonce\b[^.!?]{0,80}\b(?:that'?s|thats)\s+(?:about\s+)?(?:it|all)\b"
+    r"|\b(?:ran|run|tried|tested)\s+(?:it\s+)?once\b|\b(?:one|single|first)\s+attempt\b"
+    r"|\bprompt\s+is\s+(?:literally|just|only|basically)\b"
+    r"|\b(?:haven'?t|have\s+not|never|didn'?t)\s+(?:\w+\s+)?revisit\w*"
     r"|\bprompt\w*\s+(?:\w+\s+){0,2}?(?:is|was|has\s+been)\s+(?:\w+\s+)?(?:thin|minimal|light|"
     r"basic|rudimentary|an\s+afterthought)\b"
     r"|\b(?:not|never)\s+(?:yet\s+)?(?:been\s+)?(?:try|tried|test|tested|touch|undertaken|attempted|"
@@ -102,7 +105,8 @@ _REPORTED_LIMIT = re.compile(
     r"|\bnot\s+getting\s+(?:any\s+)?(?:further|better)\b|\bno\s+further\b"
     r"|\b(?:as\s+good\s+as|solid|refined|polished|optimi[sz]e|improve\s+anymore|loads\s+of|"
     r"heavily|iterations|versions|attempts|rewrites|experiments|many\s+tests)\b"
-    r"|\b(?:seriously|hard|a\s+lot|a\s+ton|tons|at\s+length|evenings|weekends|experiment\w*|"
+    r"|\b(?:seriously|hard|a\s+lot|a\s+ton|tons|at\s+length|evenings|weekends|experiment\w*|the\s+lot|"
+    r"serious\s+prompt\w*\s+(?:work|effort)|(?:we'?ve|we\s+have|i'?ve|i\s+have)\s+done|"
     r"iterat\w*|rework\w*|revis\w*|carefully|worked\s+(?:on|hard|seriously)|working\s+(?:on|with)|"
     r"(?:a\s+lot\s+of|lots\s+of|serious|real|significant|considerable)\s+(?:time|effort|work)|"
     r"put\s+(?:\w+\s+){0,3}?(?:time|effort|work|hours)\s+into|"
@@ -123,9 +127,15 @@ _UNREVIEWED = re.compile(
     r"(?:not|never|nobody|no\s+one)\s+(?:\w+\s+){0,2}?(?:checked|reviewed|verified|"
     r"vetted|validated|cleaned|qa'?d|audited|assessed|evaluated|inspected|filtered|approved|curated|"
     r"double[\s-]checked|spot[\s-]checked|check|verify|review|audit)|"
-    r"(?:came|come|comes|generated|assigned|produced)\s+(?:automatically\s+)?(?:from|by)\s+"
-    r"(?:an?\s+|our\s+|the\s+)?(?:\w+\s+){0,2}?(?:script|rules?(?:\s+engine)?|heuristics?|regex\w*|"
-    r"ocr|tool|dropdown|crowd|llm|gpt\S*|model)|automatically|"
+    r"(?:came|come|comes|generated|assigned|produced|converted)\s+(?:automatically\s+)?(?:from|by)\s+"
+    r"(?:an?\s+|our\s+|the\s+)?(?:[\w-]+\s+){0,2}?(?:script|rules?(?:\s+engine)?|heuristics?|regex\w*|"
+    r"ocr|tool|dropdown|crowd|llm|gpt\S*|model|tagger|classifier)|automatically|auto[\s-]converted|"
+    r"(?:has|had|with)\s+(?:known\s+)?bugs|buggy|"
+    r"(?:gets?|got)\s+(?:about\s+|roughly\s+|maybe\s+)?(?:a\s+(?:fifth|third|quarter)|half|\d+\s*%|many|"
+    r"lots|a\s+lot)\s+(?:of\s+them\s+)?wrong|"
+    r"(?:nobody|no\s+one)\s+is\s+sure|(?:nobody|no\s+one)\s+(?:\w+\s+){0,3}?(?:re-?label\w*|fix\w*|"
+    r"correct\w*)|(?:laid\s+out|formatted|structured)\s+(?:\w+\s+)?differently|"
+    r"(?:their|its)\s+own\s+versions?\s+of|"
     r"(?:\d+\s*%|(?:a|one)\s+(?:third|quarter|fifth)|half|many|lots|plenty|some)\s+(?:of\s+them\s+)?"
     r"(?:were|are|was|is)\s+(?:wrong|incorrect|bad|mislabell?ed|garbage|junk|off)|"
     r"(?:nobody|no\s+one|not\s+sure)\s+knows?\s+(?:which|how\s+many)|(?:need|have)\s+to\s+check|"
@@ -167,7 +177,7 @@ _UNREVIEWED = re.compile(
     r"without\s+(?:a\s+|any\s+)?(?:shared\s+|common\s+|agreed\s+)?(?:rubric|guidelines?|"
     r"review|checks?|qa|quality\s+control)|"
     r"each\s+with\s+(?:their|its)\s+own\s+(?:tone|style|voice|conventions?|format|rules)|"
-    r"different\s+(?:\w+\s+)?(?:conventions|styles|standards))\b"
+    r"different\s+(?:\w+\s+){0,2}?(?:conventions|styles|standards|layouts|formats|templates))\b"
 )
 _REVIEWED = re.compile(
     r"\b(?:reviewed|verified|vetted|approved|checked|validated|qa'?d|quality[\s-]checked|"
@@ -183,7 +193,8 @@ _KB_IN_PLACE = re.compile(
     r"ground(?:ed|s)?)\b|\b(?:rag|retrieval)\s+(?:\w+\s+){0,2}?(?:handles|covers|works|"
     r"is\s+working|takes\s+care|is\s+in\s+place|is\s+fine|already)\b|"
     r"\bwe\s+(?:have|use|built|run)\s+(?:a\s+)?(?:rag|retrieval)\b"
-    r"|\bretrieval[\s-]augmented\b|\brag[\s-](?:based|powered)\b"
+    r"|\bretrieval[\s-]augmented\b|\brag[\s-](?:based|powered)\b|\b(?:via|through)\s+(?:a\s+)?"
+    r"(?:rag|retrieval)\b"
     r"|\b(?:runs?|running|built|sits?|based)\s+on\s+(?:top\s+of\s+)?(?:a|an|our|the)\s+(?:\w+\s+)?"
     r"(?:rag|retrieval)\b"
     r"|\b(?:rag|retrieval)\b[^.!?\n]{0,40}?\bin\s+place\b"
@@ -251,7 +262,7 @@ def prompting_polarity(clause: str) -> str | None:
 _MESSY_INPUT = re.compile(
     r"\b(?:normali[sz]\w*|clean\w*(?:\s+up)?|pars(?:e|es|ing)|extract\w*(?:\s+\w+)?\s+from|"
     r"classif\w*|categori[sz]\w*|tidy\w*|standardi[sz]\w*|fix\w*|map\w*|handl\w*|read\w*|turn\w*|"
-    r"convert\w*|transform\w*|rout\w*|sort\w*)\s+"
+    r"convert\w*|transform\w*|rout\w*|sort\w*|(?:come|comes|arrive|arrives)\s+(?:in\s+)?as)\s+"
     r"(?:\w+\s+){0,2}?(?:messy|noisy|raw|dirty|scraped|inconsistent|free[\s-]text)\b"
 )
 
@@ -313,6 +324,7 @@ _IGNORED_INSTRUCTIONS = re.compile(
     # "it disregards several of these", "deviates from them", "obeys maybe half"
     r"|\b(?:ignor\w*|disregard\w*|deviat\w*\s+from|forg[eo]t\w*|skip\w*|omit\w*)\s+"
     r"(?:\w+\s+){0,3}?(?:them|these|those|others|the\s+rest|the\s+others)\b"
+    r"|\b(?:skips|skipping|skipped|omits|omitting|omitted)\s+(?:step\s+|number\s+|#)?\d\b"
     r"|\bobey\w*\s+(?:only\s+|maybe\s+|about\s+|roughly\s+)?(?:half|two[\s-]thirds|some|"
     r"a\s+few|\d+)\b"
     # "follows the first dozen fine, then the rest are hit and miss"
@@ -350,7 +362,7 @@ _TASK_VERB = re.compile(
     r"classif\w*|categori[sz]\w*|tag|tags|tagging|route|routes|routing|triag\w*|spot(?:s|ting)|"
     r"extract\w*|label|labels|labelling|labeling|detect\w*|convert\w*|transform\w*|"
     r"normali[sz]\w*|pars(?:e|es|ing)|assign\w*|flag(?:s|ging)?|redact\w*|catch(?:es|ing)?|"
-    r"filter(?:s|ing)?|grad(?:e|es|ing))\b"
+    r"filter(?:s|ing)?|grad(?:e|es|ing)|classifier|clf|ner|named[\s-]entit\w*|sentiment)\b"
 )
 _KNOWLEDGE_NEED = re.compile(
     r"\b(?:answer\w*|ask\w*|questions?|know\w*|look\w*\s+up|search\w*|cite\w*|quot\w*|"
@@ -385,7 +397,8 @@ _FABRICATION = re.compile(
     r"|\bhallucinat\w*|\bfabricat\w*|\bconfabulat\w*|\bmis(?:stat|quot|report|cit)\w*"
     r"|\b(?:incorrect|wrong|false|inaccurate|outdated|fake|non[\s-]?existent|made[\s-]up)\s+"
     r"(?:[\w-]+\s+){0,3}?(?:facts?|answers?|information|info|figures|numbers|dates|prices|"
-    r"details|citations?|references?|precedents?|quotes?|specs?)\b"
+    r"details|citations?|references?|precedents?|quotes?|specs?|steps|procedures?|values|limits|"
+    r"amounts|doses|dosages)\b"
     r"|\bstick\s+to\s+(?:the\s+)?facts\b|\bget(?:s|ting)?\s+(?:\w+\s+){0,3}?facts?\s+wrong\b"
     r"|\b(?:facts?|answers?|information|info|figures|numbers|dates|prices|details|rates|specs?)\s+"
     r"(?:\w+\s+){0,4}?(?:are|is|were|was)\s+(?:\w+\s+){0,2}?(?:wrong|incorrect|inaccurate|made[\s-]up)\b"
@@ -403,6 +416,8 @@ _DOCUMENT_NEED = re.compile(
     r"|\b(?:answer\w*|respond\w*|repl(?:y|ies))\s+(?:\w+\s+){0,4}?(?:from|using|based\s+on|"
     r"out\s+of)\s+(?:\w+\s+){0,2}?(?:our|the|its|their|that|this)\s+(?:own\s+)?"
     r"(?:[\w-]+\s+){0,2}?" + _REFERENCE_DOCS + r"\b"
+    r"|\b(?:answer\w*|respond\w*|repl(?:y|ies))\s+(?:\w+\s+){0,5}?(?:according\s+to|in\s+line\s+with|"
+    r"on\s+the\s+basis\s+of|grounded\s+in)\s+(?:our|the|its|their)\b"
     r"|\banswers?\s+out\s+of\b|\banswers?\s+(?:\w+\s+){0,2}?from\s+(?:it|them|these|those)\b"
     r"|\b(?:quot\w*|cit(?:e|es|ing)|look\w*\s+up|retriev\w*|recall\w*)\s+(?:[\w-]+\s+){0,4}?"
     r"(?:from|in)\s+(?:our|their|these|those)\s+(?:own\s+)?(?:[\w-]+\s+){0,2}?[\w-]+"
@@ -427,6 +442,7 @@ _OUTDATED = re.compile(
     r"year)s?\b"
     r"|\b(?:chang|shift|mov|updat|evolv)\w*\s+(?:\w+\s+){0,2}?(?:daily|weekly|monthly|all\s+the\s+time|"
     r"constantly)\b"
+    r"|\b(?:revised|updated|changed?|amended)\s+(?:\w+\s+){0,2}?times\s+a\s+(?:year|month|week)\b"
     r"|\b(?:know\w*|clue|idea|unaware|heard)\b[^.!?]{0,60}\b(?:came\s+out|released|published|announced|"
     r"launched|issued|introduced)\s+(?:\w+\s+)?(?:last|this|recently)\b"
 )
@@ -485,6 +501,7 @@ _NO_USE_CASE = re.compile(
     r"feature|requirement|goal|need|application)s?\b"
     r"|\bno\s+(?:further\s+|specific\s+|clear\s+|concrete\s+)?(?:use[\s-]?cases?|requirements)\b"
     r"|\b(?:nobody|no\s+one)\s+has\s+(?:said|decided|defined)\s+what\s+(?:it|we)\b"
+    r"|\b(?:hasn'?t|haven'?t|didn'?t|never)\s+(?:\w+\s+)?said\s+what\s+(?:it'?s\s+|it\s+is\s+)?for\b"
     r"|\bnot\s+sure\s+what\s+(?:we'?d|we\s+would|we\s+will|to)\s+use\s+it\s+for\b"
 )
 
@@ -514,7 +531,8 @@ _GOAL_TERMS = {
         r"brand\s+voice|(?:our|their|its|a|the)\s+(?:\w+\s+)?voice(?!\s+(?:assistant|notes?|calls?|"
         r"recordings?|bot|channel|memos?|messages?))|sounds?\s+(?:like|more|less)|"
         r"sounding\s+like|on[\s-]brand|off[\s-]brand|persona|(?:reads?|writes?|reading|writing)\s+like|"
-        r"comes?\s+across\s+as|funny|humou?r\w*|witty|playful|irreverent|stiff|robotic)\b"),
+        r"comes?\s+across\s+as|funny|humou?r\w*|witty|playful|irreverent|stiff|robotic|"
+        r"(?:our|their|its|a|the)\s+(?:[\w-]+,?\s+){0,3}?style(?!\s+(?:transfer|of\s+questions)))\b"),
     "output_format": re.compile(
         r"\b(?:json|yaml|xml|csv|schema|templates?|markdown|layout|structured?|format(?:ted|ting)?|"
         r"key[\s-]value|columns?|syntax|render(?:s|ed)?|parse?able)\b"),

@@ -58,12 +58,13 @@ _DATA_WORDS = (
 _NOT_DATA_WORDS = (
     r"%|percent|per\s*cent|people|persons|engineers|devs|developers|employees|users|"
     r"customers|clients|staff|agents|members|seats|days?|weeks?|months?|years?|hours?|"
-    r"hrs?|minutes?|mins?|seconds?|secs?|ms|milliseconds?|dollars?|usd|eur|euros?|"
+    r"hrs?|yrs?|minutes?|mins?|seconds?|secs?|ms|milliseconds?|dollars?|usd|eur|euros?|"
     r"gbp|pounds?|bucks|k\s*(?:/|a|per)\s*(?:month|year)|tokens?|gb|mb|tb|gpus?|"
     r"params?|parameters?|b\b|languages?|times|x\b|steps|epochs?|stars?|pages?|"
     r"words?|characters?|chars?|lines?\s+of\s+code|requests?\s+per|rps|qps|fields?|"
     r"stores|countries|offices|teams|sites|locations|clinics|hospitals|shops|points|rules|"
-    r"constraints|criteria|evenings|nights|weekends|mornings|afternoons|sprints|shows"
+    r"constraints|criteria|evenings|nights|weekends|mornings|afternoons|sprints|shows|versions|"
+    r"iterations|variants|attempts|tries"
 )
 # Things a team has many of that are not examples by themselves ("12 labels" is a
 # label set, "50k SKUs" a catalogue), unless the words after say someone labelled
@@ -216,6 +217,11 @@ def _evidence(text: str, value: int, start: int, end: int) -> int:
         return -2
     if re.search(r"\$\s*$|€\s*$|£\s*$", before):
         return -2
+    if re.search(r"\bone\s+of\s+(?:the\s+|our\s+|their\s+|its\s+)?$", before):
+        return -2  # "assign each email to one of 25 service teams": a label set
+    if re.search(r"\b(?:attracts?|receives?|handles?|processes?)\s+"
+                 r"(?:about\s+|around\s+|roughly\s+|up\s+to\s+)?$", before):
+        return -2  # "a big application can attract hundreds of letters": traffic
     if re.search(r"\b(?:every|each|per|a)\s+(?:day|week|month|year|hour)\s+(?:\w+\s+){0,3}$",
                  before):
         return -2  # "every day we get a few thousand bills": traffic, not data

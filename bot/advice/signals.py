@@ -253,7 +253,10 @@ def _ruled_out(units: Sequence[str], encode_units: EncodeUnits,
     cols = [CLASSES.index(g.value) for g in Goal]
     out: set[str] = set()
     for unit in units:
-        if len(unit.split()) <= NEGATION_CLAUSE_WORDS and cues.negates_goal(unit):
+        # "80 memos the partners think are good" praises the data, rules out nothing
+        about_data = cues.mentions_data(unit) or example_count(unit) is not None
+        short = len(unit.split()) <= NEGATION_CLAUSE_WORDS
+        if short and cues.negates_goal(unit) and not about_data:
             row = index.class_scores(encode_units(unit, [unit]))[0]
             j = max(cols, key=lambda c: row[c])
             if row[j] > row[neutral]:

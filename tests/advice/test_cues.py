@@ -33,6 +33,8 @@ from bot.advice.cues import data_polarity, negates_goal, prompting_polarity
         "I spent most evenings on it: telling it to be blunt, a style guide, phrases to avoid",
         "a month of carefully worded instructions and sample outputs",
         "been experimenting with few-shot since the summer",
+        "we've done structured outputs, retries and schema descriptions",
+        "serious prompt work went in: a style sheet, samples, the lot",
     ],
 )
 def test_prompting_exhausted(text: str) -> None:
@@ -62,6 +64,10 @@ def test_prompting_exhausted(text: str) -> None:
         "we never gave the small model a proper prompt",
         "our prompting is pretty minimal",
         "someone tried one prompt once and that's about it",
+        "we copied the old prompt across and ran it once",
+        "the prompt is literally 'summarise this'",
+        "the prompt was one attempt from launch week and we never revisited it",
+        "nobody in the squad has seriously tried prompting yet",
     ],
 )
 def test_prompting_not_tried(text: str) -> None:
@@ -110,6 +116,12 @@ def test_no_prompting_statement(text: str) -> None:
         ("the model has to parse raw scanner output", None),
         ("two raters who reconciled every disagreement", "reviewed"),
         ("we turn messy order emails into records; 3k pairs were checked", "reviewed"),
+        ("the codes came from the legacy rule-based tagger", "unreviewed"),
+        ("the converter script has known bugs", "unreviewed"),
+        ("each region kept its own version of the template", "unreviewed"),
+        ("no one is sure which posts were on-brand", "unreviewed"),
+        ("the guide changed midway and nobody went back to relabel the early ones", "unreviewed"),
+        ("scans arrive as messy photos; 2k transcriptions were proofread", "reviewed"),
     ],
 )
 def test_data_quality(text: str, expected: str | None) -> None:
@@ -146,6 +158,7 @@ def test_goal_negation(text: str, expected: bool) -> None:
         ("it obeys a few of the rules but forgets the others", True),
         ("the prompt lists eleven steps and the bot keeps omitting step 7", True),
         ("we added more rules and it still breaks the JSON", False),
+        ("it keeps skipping 4 and jumps straight to the refund", True),
     ],
 )
 def test_ignored_instructions(text: str, expected: bool) -> None:
@@ -170,6 +183,7 @@ def test_ignored_instructions(text: str, expected: bool) -> None:
         ("help me figure out if the fine-tune is worth it", False),
         ("we want a model to catch phishing emails", True),
         ("six fields pulled from delivery notes", True),
+        ("sentiment per review aspect", True),
     ],
 )
 def test_named_task(text: str, expected: bool) -> None:
@@ -204,6 +218,9 @@ def test_named_task(text: str, expected: bool) -> None:
         ("it must reproduce the approved clause verbatim", "know_documents"),
         ("sometimes it invents products we don't sell", "factual_accuracy"),
         ("we had the model invent borderline chat lines and label them", None),
+        ("staff should get answers according to our own care protocols", "know_documents"),
+        ("the tariff sheet is amended several times a year", "recent_knowledge"),
+        ("it gives wrong install steps for our new router", "factual_accuracy"),
     ],
 )
 def test_knowledge_need(text: str, expected: str | None) -> None:
@@ -225,6 +242,7 @@ def test_knowledge_need(text: str, expected: str | None) -> None:
         ("can we replace the hosted model with something self-hosted", ["cost_latency"]),
         ("the captions read like a tax form", ["tone_style"]),
         ("the bot just isn't funny", ["tone_style"]),
+        ("copy in our dry, understated style", ["tone_style"]),
     ],
 )
 def test_goal_terms(text: str, expected: list[str]) -> None:
@@ -277,6 +295,7 @@ def test_reports_score(text: str, expected: bool) -> None:
         ("nobody has decided what it would be for", True),
         ("we don't have a problem with the tone", False),  # rules one goal out, not all
         ("the specific task is routing refunds", False),
+        ("my boss hasn't said what it's for", True),
     ],
 )
 def test_denies_use_case(text: str, expected: bool) -> None:

@@ -122,3 +122,13 @@ def test_a_later_turn_saying_the_rules_are_followed_now_settles_them(
     first = extract_signals(turns[:1], embedder.encode_units, exemplar_index)
     both = extract_signals(turns, embedder.encode_units, exemplar_index)
     assert (first.instructions_ignored, both.instructions_ignored) == (True, False)
+
+
+def test_praise_for_the_data_rules_no_goal_out(
+    embedder: MiniLMEmbedder, exemplar_index: ExemplarIndex
+) -> None:
+    text = ("We want replies that sound like our studio, warm and a bit nerdy. Prompting is "
+            "maxed out. There are maybe 90 replies the founders think are good.")
+    signals = _signals(text, embedder, exemplar_index)
+    assert "tone_style" in signals["goals"]
+    assert _verdict([text], embedder, exemplar_index) == "collect_data"

@@ -73,6 +73,10 @@ def test_counts_in_many_shapes(text: str, expected: int) -> None:
         "it merges two rows into one",
         "I spent fifteen evenings on this",
         "we receive about six hundred applications per hiring round",
+        "route each request to one of 30 queues",
+        "a popular listing can attract hundreds of enquiries",
+        "we tried maybe 40 versions",
+        "10 yrs of notes",
     ],
 )
 def test_numbers_that_are_not_example_counts(text: str) -> None:
