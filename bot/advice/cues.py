@@ -45,11 +45,12 @@ _NEGATED_ATTEMPT = re.compile(
     r"|\b(?:haven'?t|have\s+not|didn'?t|did\s+not|never)\b[^.!?]{0,40}\byet\b"
     r"|\bnot\s+(?:tried|touched|iterated|tested|explored|optimi[sz]ed)\b"
     r"|\b(?:no|zero|minimal|little)\s+(?:real\s+)?(?:prompt\w*\s+)?(?:work|effort|engineering|"
-    r"iteration|tuning)\b"
+    r"iteration|tuning|experiments?|attempts?|tests?)\b"
     r"|\b(?:first|rough|initial|quick|basic|default|naive|one[\s-]line|single[\s-]line|"
     r"simple|stock|generic)\s+(?:draft\s+)?(?:prompts?|system\s+prompt|instructions?)\b"
-    r"|\b(?:tried|wrote|ran|used)\s+(?:like\s+|about\s+|only\s+)?(?:one|two|three|a\s+couple(?:\s+of)?|"
-    r"a\s+few|[1-3])(?:\s+or\s+(?:two|three|four|[2-4]))?\s+(?:\w+\s+)?prompts?\b"
+    r"|\b(?:tried|wrote|ran|used|did|made|gave\s+it)\s+(?:like\s+|about\s+|only\s+|just\s+)?(?:one|two|"
+    r"three|a\s+couple(?:\s+of)?|a\s+few|[1-3])(?:\s+or\s+(?:two|three|four|[2-4]))?\s+(?:[\w-]+\s+)?"
+    r"(?:prompts?|promts?|prompt\s+attempts?)\b"
     r"|\b(?:just|only)\s+(?:started|begun|getting\s+started|a\s+(?:basic|simple|short))"
     r"|\b(?:one|single|a)[\s-](?:sentence|liner|line)\b"
     r"|\bonly\s+(?:tried|used|wrote|added|did|ran|tested)\b[^.!?]{0,60}\b(?:once|one\s+time)\b"
@@ -105,7 +106,7 @@ _REPORTED_LIMIT = re.compile(
     r"|\bnot\s+getting\s+(?:any\s+)?(?:further|better)\b|\bno\s+further\b"
     r"|\b(?:as\s+good\s+as|solid|refined|polished|optimi[sz]e|improve\s+anymore|loads\s+of|"
     r"heavily|iterations|versions|attempts|rewrites|experiments|many\s+tests)\b"
-    r"|\b(?:seriously|hard|a\s+lot|a\s+ton|tons|at\s+length|evenings|weekends|experiment\w*|the\s+lot|"
+    r"|\b(?:seriously|hard|a\s+lot|a\s+ton|a\s+bunch|tons|at\s+length|evenings|weekends|experiment\w*|the\s+lot|"
     r"serious\s+prompt\w*\s+(?:work|effort)|(?:we'?ve|we\s+have|i'?ve|i\s+have)\s+done|"
     r"iterat\w*|rework\w*|revis\w*|carefully|worked\s+(?:on|hard|seriously)|working\s+(?:on|with)|"
     r"(?:a\s+lot\s+of|lots\s+of|serious|real|significant|considerable)\s+(?:time|effort|work)|"
@@ -133,6 +134,8 @@ _UNREVIEWED = re.compile(
     r"(?:has|had|with)\s+(?:known\s+)?bugs|buggy|"
     r"(?:gets?|got)\s+(?:about\s+|roughly\s+|maybe\s+)?(?:a\s+(?:fifth|third|quarter)|half|\d+\s*%|many|"
     r"lots|a\s+lot)\s+(?:of\s+them\s+)?wrong|"
+    r"(?:nobody|no\s+one)\s+(?:(?:has|have|had|ever|really|yet)\s+){0,2}(?:gone|went|been|looked|read)\s+"
+    r"through|outdated\s+(?:wording|templates?|style|language|format\w*|phrasing)|"
     r"(?:nobody|no\s+one)\s+is\s+sure|(?:nobody|no\s+one)\s+(?:\w+\s+){0,3}?(?:re-?label\w*|fix\w*|"
     r"correct\w*)|(?:laid\s+out|formatted|structured)\s+(?:\w+\s+)?differently|"
     r"(?:their|its)\s+own\s+versions?\s+of|"
@@ -148,7 +151,8 @@ _UNREVIEWED = re.compile(
     r"inconsisten\w*|in\s+a\s+rush|wrong\s+(?:half|most|a\s+lot)\s+(?:of\s+)?the\s+time|"
     r"generated\s+(?:\w+\s+){0,4}?(?:with|by|using)\s+(?:another\s+|an?\s+)?(?:llm|gpt\S*|ai|"
     r"model|claude|chatgpt)|"
-    r"(?:haven'?t|have\s+not|havent|didn'?t)\s+(?:\w+\s+){0,2}?(?:looked\s+at|checked|reviewed|"
+    r"(?:haven'?t|have\s+not|havent|didn'?t)\s+(?:\w+\s+){0,2}?(?:looked\s+at|sorted|separated|"
+    r"filtered|checked|reviewed|"
     r"verified|audited|cleaned|validated|gone\s+through)|"
     r"hit\s+(?:or|and)\s+miss|(?:nobody|no\s+one|not\s+sure|don'?t|do\s+not)\s+(?:\w+\s+){0,3}?"
     r"(?:knows?|sure)\s+(?:how|if|whether)\s+(?:\w+\s+){0,2}?(?:accurate|good|correct|reliable)|"
@@ -193,6 +197,7 @@ _KB_IN_PLACE = re.compile(
     r"ground(?:ed|s)?)\b|\b(?:rag|retrieval)\s+(?:\w+\s+){0,2}?(?:handles|covers|works|"
     r"is\s+working|takes\s+care|is\s+in\s+place|is\s+fine|already)\b|"
     r"\bwe\s+(?:have|use|built|run)\s+(?:a\s+)?(?:rag|retrieval)\b"
+    r"|\b(?:bot|assistant|system|it|tool)\s+(?:already\s+)?uses\s+(?:a\s+)?(?:rag|retrieval)\b"
     r"|\bretrieval[\s-]augmented\b|\brag[\s-](?:based|powered)\b|\b(?:via|through)\s+(?:a\s+)?"
     r"(?:rag|retrieval)\b"
     r"|\b(?:runs?|running|built|sits?|based)\s+on\s+(?:top\s+of\s+)?(?:a|an|our|the)\s+(?:\w+\s+)?"
@@ -269,8 +274,8 @@ _MESSY_INPUT = re.compile(
 
 # "two analysts who reconciled every disagreement": a review step, not doubt
 _SETTLED_DISAGREEMENT = re.compile(
-    r"\b(?:reconcil\w*|resolv\w*|adjudicat\w*|settl\w*)\s+(?:every|all|each|any|the|their)?\s*"
-    r"disagreements?\b"
+    r"\b(?:reconcil\w*|resolv\w*|adjudicat\w*|settl\w*)\s+(?:on\s+|of\s+)?(?:every|all|each|any|the|"
+    r"their)?\s*disagreements?\b"
 )
 
 
@@ -314,6 +319,7 @@ _NOT = (r"(?:doesn'?t|does\s+not|don'?t|do\s+not|won'?t|will\s+not|wont|doesnt|d
 _FOLLOW = r"(?:follow|respect|obey|stick\s+to|adhere\s+to|comply\s+with|honou?r|keep\s+to)"
 # Reported behaviour only ("it ignores"), not the imperative ("ignore previous ...").
 _IGNORE = (r"(?:ignores|ignoring|ignored|skips|skipping|skipped|forgets|forgetting|forgot|"
+           r"leaves\s+out|leaving\s+out|left\s+out|"
            r"disregards|disregarding|breaks|breaking|omits|omitting|omitted)")
 _GIVEN = (r"(?:instructions?|instructons|rules?|constraints?|steps?|checklist|procedures?|"
           r"guidelines|requirements|limits?|conditions|the\s+prompt|our\s+prompt|"
@@ -354,7 +360,7 @@ _TASK_VERB = re.compile(
     # the phrase with its object first ("turn plain-English questions into"), so that a
     # knowledge word inside it is read as the task's input
     r"\b(?:(?:map|sort|turn|split|bucket|classif\w*|categori[sz]\w*|rout\w*|convert\w*)"
-    r"(?:s|ing|ed)?\s+(?:[\w'-]+\s+){0,4}?(?:to|onto|into)\b|"
+    r"(?:s|ing|ed)?\s+(?:[\w'-]+\s+){0,6}?(?:to|onto|into)\b|"
     r"pull(?:s|ing|ed)?\s+(?:[\w'-]+\s+){0,4}?(?:out\s+of|from)\b|"
     # "tell whether a message is billing or tech": a yes/no or pick-one judgement
     r"(?:tell|determine|work\s+out|figure\s+out|predict|judge)\s+(?:whether|if)\s+"
@@ -399,7 +405,8 @@ _FABRICATION = re.compile(
     r"(?:[\w-]+\s+){0,3}?(?:facts?|answers?|information|info|figures|numbers|dates|prices|"
     r"details|citations?|references?|precedents?|quotes?|specs?|steps|procedures?|values|limits|"
     r"amounts|doses|dosages)\b"
-    r"|\bstick\s+to\s+(?:the\s+)?facts\b|\bget(?:s|ting)?\s+(?:\w+\s+){0,3}?facts?\s+wrong\b"
+    r"|\bstick\s+to\s+(?:the\s+)?facts\b|\b(?:bad|terrible|poor|weak|awful|hopeless)\s+(?:at|with)\s+"
+    r"(?:the\s+)?facts\b|\bget(?:s|ting)?\s+(?:\w+\s+){0,3}?facts?\s+wrong\b"
     r"|\b(?:facts?|answers?|information|info|figures|numbers|dates|prices|details|rates|specs?)\s+"
     r"(?:\w+\s+){0,4}?(?:are|is|were|was)\s+(?:\w+\s+){0,2}?(?:wrong|incorrect|inaccurate|made[\s-]up)\b"
     r"|\bget\s+(?:\w+\s+){0,4}?(?:facts?|numbers|figures|rates|prices|dates|details|specs?)\s+right\b"
@@ -409,7 +416,7 @@ _FABRICATION = re.compile(
     r"wrong\b"
 )
 _DOCUMENT_NEED = re.compile(
-    r"\b(?:fine[\s-]?tun\w*|finetun\w*|train\w*|ft)\s+(?:\w+\s+){0,3}?on\s+(?:all\s+|a\s+\w+\s+)?"
+    r"\b(?:fine[\s-]?tun\w*|finetun\w*|train\w*|ft|lora|qlora)\s+(?:\w+\s+){0,3}?on\s+(?:all\s+|a\s+\w+\s+)?"
     r"(?:of\s+)?(?:our|the|its|their|my|this|that|these|those)\s+(?:own\s+|full\s+|whole\s+)?"
     r"(?:[\w-]+\s+){0,2}?"
     + _REFERENCE_DOCS + r"\b"
@@ -440,7 +447,7 @@ _OUTDATED = re.compile(
     r"|\b(?:keep|stay|kept)\s+(?:\w+\s+){0,3}?(?:up[\s-]to[\s-]date|current|informed)\b"
     r"|\b(?:change[sd]?|updated|revised)\s+(?:every|each)\s+(?:few\s+)?(?:day|week|month|quarter|"
     r"year)s?\b"
-    r"|\b(?:chang|shift|mov|updat|evolv)\w*\s+(?:\w+\s+){0,2}?(?:daily|weekly|monthly|all\s+the\s+time|"
+    r"|\b(?:chang|shift|mov|updat|evolv)\w*\s+(?:\w+\s+){0,4}?(?:daily|weekly|monthly|all\s+the\s+time|"
     r"constantly)\b"
     r"|\b(?:revised|updated|changed?|amended)\s+(?:\w+\s+){0,2}?times\s+a\s+(?:year|month|week)\b"
     r"|\b(?:know\w*|clue|idea|unaware|heard)\b[^.!?]{0,60}\b(?:came\s+out|released|published|announced|"
@@ -502,6 +509,10 @@ _NO_USE_CASE = re.compile(
     r"|\bno\s+(?:further\s+|specific\s+|clear\s+|concrete\s+)?(?:use[\s-]?cases?|requirements)\b"
     r"|\b(?:nobody|no\s+one)\s+has\s+(?:said|decided|defined)\s+what\s+(?:it|we)\b"
     r"|\b(?:hasn'?t|haven'?t|didn'?t|never)\s+(?:\w+\s+)?said\s+what\s+(?:it'?s\s+|it\s+is\s+)?for\b"
+    r"|\b(?:(?:didn'?t|doesn'?t|don'?t)\s+have\s+anything|nothing)\s+(?:specific|particular|concrete)\s+"
+    r"in\s+mind\b"
+    r"|\b(?:don'?t|do\s+not)\s+(?:really\s+)?know\s+what\s+(?:fine[\s-]?tuning|it)\s+(?:is|would\s+be)\s+"
+    r"(?:for|good\s+for)\b"
     r"|\bnot\s+sure\s+what\s+(?:we'?d|we\s+would|we\s+will|to)\s+use\s+it\s+for\b"
 )
 

@@ -60,7 +60,7 @@ _NOT_DATA_WORDS = (
     r"customers|clients|staff|agents|members|seats|days?|weeks?|months?|years?|hours?|"
     r"hrs?|yrs?|minutes?|mins?|seconds?|secs?|ms|milliseconds?|dollars?|usd|eur|euros?|"
     r"gbp|pounds?|bucks|k\s*(?:/|a|per)\s*(?:month|year)|tokens?|gb|mb|tb|gpus?|"
-    r"params?|parameters?|b\b|languages?|times|x\b|steps|epochs?|stars?|pages?|"
+    r"params?|parameters?|b\b|languages?|times|x\b|steps?|epochs?|stars?|pages?|"
     r"words?|characters?|chars?|lines?\s+of\s+code|requests?\s+per|rps|qps|fields?|"
     r"stores|countries|offices|teams|sites|locations|clinics|hospitals|shops|points|rules|"
     r"constraints|criteria|evenings|nights|weekends|mornings|afternoons|sprints|shows|versions|"
@@ -184,7 +184,8 @@ def _candidates(text: str) -> list[tuple[int, int, int]]:
 
 _LABEL_VERB = (
     r"(?:labell?ed|annotated|tagged|coded|scored|graded|reviewed|verified|approved|checked|"
-    r"categori[sz]ed|classified|curated|vetted|double[\s-]checked|triaged|adjudicated|"
+    r"categori[sz]ed|classified|curated|vetted|double[\s-]checked|triaged|adjudicated|typed|keyed|"
+    r"entered|hand[\s-]entered|transcribed|"
     r"signed\s+off(?:\s+on)?)"
 )
 _POSSESSION = (
@@ -197,6 +198,9 @@ _POSSESSION = (
 def _evidence(text: str, value: int, start: int, end: int) -> int:
     after = text[end : end + 60]
     before = text[max(0, start - 40) : start]
+    labelled_by = r"(?:\s+(?:up|in|out))?\s+(?:by|from)\b"
+    if re.match(r"\s*(?:[\w'/-]+\s+){1,3}?" + _LABEL_VERB + labelled_by, after):
+        return 3  # "950 applications tagged by recruiters", "9,000 pages typed up by our staff"
     if re.match(r"\s*(?:" + _NOT_DATA_WORDS + r")(?![\w])", after) or _PEOPLE_PLACES.match(
             after.strip()):
         return -2  # "checked two times", "400 technicians"
@@ -206,12 +210,11 @@ def _evidence(text: str, value: int, start: int, end: int) -> int:
                 r"answer|output))", after):
         return -2  # "dozens of prompt rewrites" is prompting effort
     catalogue = re.match(r"\s*(?:\w+\s+)?(" + _CATALOGUE_WORDS + r")(?![\w])", after)
-    if re.match(r"\s*(?:[\w'/-]+\s+){1,3}?" + _LABEL_VERB + r"\s+(?:by|from)\b", after):
-        return 3  # "950 applications tagged by recruiters"
     if catalogue:
         annotations = catalogue.group(1) in {"labels", "tags"} and value >= _LABEL_SET_MAX
-        labelled = re.match(r"\s*(?:\w+\s+)?(?:" + _CATALOGUE_WORDS + r")\s+(?:\w+\s+)?"
-                            + _LABEL_VERB, after)  # "6k intents labelled + QA'd"
+        labelled = re.match(r"\s*(?:\w+\s+)?(?:" + _CATALOGUE_WORDS + r")\s+(?:(?:\w+\s+)?"
+                            + _LABEL_VERB + r"|with\s+(?:a\s+|their\s+|its\s+)?(?:category|"
+                            r"categories|labels?|tags?|class))", after)  # "6k intents labelled"
         return 2 if annotations or labelled else -2
     if re.match(r"\s*(?:\w+\s+){0,3}?(?:" + _RATE + r")", after):
         return -2
@@ -232,7 +235,7 @@ def _evidence(text: str, value: int, start: int, end: int) -> int:
         score += 3  # "so ~1.5k total" restates the count that matters
     if re.match(r"\s*(?:[\w'/]+[\s-]+){0,3}?(?:" + _DATA_WORDS + r")(?![\w])", after):
         score += 2
-    if re.search(r"(?:" + _DATA_WORDS + r"|data)\s*(?:of|:|=|-|\(|is|are|total(?:ing)?|"
+    if re.search(r"(?:" + _DATA_WORDS + r"|data)\s*(?:of|:|=|-|\(|,|is|are|total(?:ing)?|"
                  r"(?:we|i)\s+(?:have|got|had))?\s*$", before):
         score += 1
     if re.search(_POSSESSION + r"\s+(?:\w+\s+)?$", before):

@@ -220,7 +220,7 @@ def _grammar_goals(clause: _ClauseCues) -> dict[str, float]:
             found[name] = GOAL_TERM_LEAD
     if not clause.no_goal and clause.task:
         found[Goal.TASK_SPECIALISATION.value] = NAMED_TASK_LEAD
-    if clause.need and not clause.negated:
+    if clause.need and not clause.negated and not clause.describes_data:
         found[clause.need] = KNOWLEDGE_NEED_LEAD
     return found
 
@@ -341,7 +341,8 @@ def extract_signals(
         evidence = _turn_evidence(units, scores)
         if cues.denies_use_case(turn):
             evidence = {k: v for k, v in evidence.items() if k not in FAMILIES["goal"]}
-        for goal_name in _ruled_out(units, encode_units, index):
+        stated = {g for u in units if not cues.negates_goal(u) for g in cues.goal_terms(u)}
+        for goal_name in _ruled_out(units, encode_units, index) - stated:
             evidence.pop(goal_name, None)
             signals.goals.pop(goal_name, None)
         for goal in Goal:

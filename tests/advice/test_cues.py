@@ -68,6 +68,9 @@ def test_prompting_exhausted(text: str) -> None:
         "the prompt is literally 'summarise this'",
         "the prompt was one attempt from launch week and we never revisited it",
         "nobody in the squad has seriously tried prompting yet",
+        "tried one quick promt and gave up",
+        "we did like one zero-shot prompt",
+        "no prompting experiments at all so far",
     ],
 )
 def test_prompting_not_tried(text: str) -> None:
@@ -122,6 +125,10 @@ def test_no_prompting_statement(text: str) -> None:
         ("no one is sure which posts were on-brand", "unreviewed"),
         ("the guide changed midway and nobody went back to relabel the early ones", "unreviewed"),
         ("scans arrive as messy photos; 2k transcriptions were proofread", "reviewed"),
+        ("we haven't sorted out which ones are any good", "unreviewed"),
+        ("nobody ever went through them", "unreviewed"),
+        ("some of them use outdated wording", "unreviewed"),
+        ("double annotation with adjudication on disagreements", "reviewed"),
     ],
 )
 def test_data_quality(text: str, expected: str | None) -> None:
@@ -159,6 +166,7 @@ def test_goal_negation(text: str, expected: bool) -> None:
         ("the prompt lists eleven steps and the bot keeps omitting step 7", True),
         ("we added more rules and it still breaks the JSON", False),
         ("it keeps skipping 4 and jumps straight to the refund", True),
+        ("it regularly leaves out the disclaimer the instructions ask for", True),
     ],
 )
 def test_ignored_instructions(text: str, expected: bool) -> None:
@@ -184,6 +192,7 @@ def test_ignored_instructions(text: str, expected: bool) -> None:
         ("we want a model to catch phishing emails", True),
         ("six fields pulled from delivery notes", True),
         ("sentiment per review aspect", True),
+        ("sort the charity's incoming web messages into four teams", True),
     ],
 )
 def test_named_task(text: str, expected: bool) -> None:
@@ -221,6 +230,9 @@ def test_named_task(text: str, expected: bool) -> None:
         ("staff should get answers according to our own care protocols", "know_documents"),
         ("the tariff sheet is amended several times a year", "recent_knowledge"),
         ("it gives wrong install steps for our new router", "factual_accuracy"),
+        ("the shop bot is chatty but terrible at facts", "factual_accuracy"),
+        ("prices and stock levels update several times weekly", "recent_knowledge"),
+        ("should we lora on the service manuals?", "know_documents"),
     ],
 )
 def test_knowledge_need(text: str, expected: str | None) -> None:
@@ -296,6 +308,8 @@ def test_reports_score(text: str, expected: bool) -> None:
         ("we don't have a problem with the tone", False),  # rules one goal out, not all
         ("the specific task is routing refunds", False),
         ("my boss hasn't said what it's for", True),
+        ("she had nothing specific in mind", True),
+        ("honestly I don't know what fine-tuning is for", True),
     ],
 )
 def test_denies_use_case(text: str, expected: bool) -> None:

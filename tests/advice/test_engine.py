@@ -55,6 +55,12 @@ def test_every_dev_scenario(embedder: MiniLMEmbedder, exemplar_index: ExemplarIn
         ("heldout_questions_i.jsonl", 0.92),
         ("heldout_questions_j.jsonl", 0.94),
         ("heldout_questions_k.jsonl", 0.92),
+        ("heldout_questions_l.jsonl", 0.95),
+        ("heldout_questions_m.jsonl", 0.94),
+        ("heldout_questions_n.jsonl", 0.95),
+        ("heldout_questions_o.jsonl", 0.94),
+        ("heldout_questions_p.jsonl", 0.94),
+        ("heldout_questions_q.jsonl", 0.93),
     ],
 )
 def test_held_out_accuracy(name: str, floor: float, embedder: MiniLMEmbedder,
@@ -132,3 +138,11 @@ def test_praise_for_the_data_rules_no_goal_out(
     signals = _signals(text, embedder, exemplar_index)
     assert "tone_style" in signals["goals"]
     assert _verdict([text], embedder, exemplar_index) == "collect_data"
+
+
+def test_a_positive_statement_of_a_goal_beats_an_inferred_ruling_out(
+    embedder: MiniLMEmbedder, exemplar_index: ExemplarIndex
+) -> None:
+    text = ("The newsletters are fine content-wise, but they read like a tax form. Prompting "
+            "is exhausted and we have 1,500 editor-approved issues.")
+    assert _verdict([text], embedder, exemplar_index) == "fine_tune"

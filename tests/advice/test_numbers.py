@@ -13,6 +13,9 @@ from bot.advice.numbers import example_count
         ("data: 9k tickets triaged by support leads", 9000),
         ("600 of our own product blurbs", 600),
         ("we only have 12 examples", 12),
+        ("9,000 pages typed up by our scanning staff", 9000),
+        ("15 000 products with their category", 15000),
+        ("we'd train on the model's own outputs, 20k of them", 20000),
         ("about 2k checked examples", 2000),
         ("1.5k QA pairs, reviewed", 1500),
         ("roughly 120 approved drafts", 120),
@@ -77,6 +80,7 @@ def test_counts_in_many_shapes(text: str, expected: int) -> None:
         "a popular listing can attract hundreds of enquiries",
         "we tried maybe 40 versions",
         "10 yrs of notes",
+        "a 5 step runbook",
     ],
 )
 def test_numbers_that_are_not_example_counts(text: str) -> None:
