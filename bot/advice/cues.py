@@ -542,7 +542,9 @@ _GOAL_TERMS = {
         r"brand\s+voice|(?:our|their|its|a|the)\s+(?:\w+\s+)?voice(?!\s+(?:assistant|notes?|calls?|"
         r"recordings?|bot|channel|memos?|messages?))|sounds?\s+(?:like|more|less)|"
         r"sounding\s+like|on[\s-]brand|off[\s-]brand|persona|(?:reads?|writes?|reading|writing)\s+like|"
-        r"comes?\s+across\s+as|funny|humou?r\w*|witty|playful|irreverent|stiff|robotic|"
+        r"comes?\s+across\s+as|funny|(?:it|they|replies|answers|responses|copy|output|drafts?|emails?|"
+        r"posts?|bot|model|assistant|letters?|messages?)\s+(?:still\s+|often\s+|always\s+)?sounds?"
+        r"(?!\s+(?:cool|good|great|fine|ok|okay|interesting|fun|promising|exciting|like\s+a\s+plan))|humou?r\w*|witty|playful|irreverent|stiff|robotic|"
         r"(?:our|their|its|a|the)\s+(?:[\w-]+,?\s+){0,3}?style(?!\s+(?:transfer|of\s+questions)))\b"),
     "output_format": re.compile(
         r"\b(?:json|yaml|xml|csv|schema|templates?|markdown|layout|structured?|format(?:ted|ting)?|"

@@ -216,8 +216,9 @@ def _evidence(text: str, value: int, start: int, end: int) -> int:
                             + _LABEL_VERB + r"|with\s+(?:a\s+|their\s+|its\s+)?(?:category|"
                             r"categories|labels?|tags?|class))", after)  # "6k intents labelled"
         return 2 if annotations or labelled else -2
-    if re.match(r"\s*(?:\w+\s+){0,3}?(?:" + _RATE + r")", after):
-        return -2
+    if re.match(r"\s*(?:\w+\s+){0,3}?(?:" + _RATE + r")", after) or re.match(
+            r"\s*(?:[\w-]+\s*)?/\s*(?:day|week|month|year|hour|mo|yr|h|d)\b", after):
+        return -2  # "2k a day", "200k calls/month"
     if re.search(r"\$\s*$|€\s*$|£\s*$", before):
         return -2
     if re.search(r"\bone\s+of\s+(?:the\s+|our\s+|their\s+|its\s+)?$", before):

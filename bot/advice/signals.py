@@ -294,7 +294,9 @@ def _data_quality(sentence: str, data_known: bool) -> str | None:
             previous_about_data and not cues.mentions_prompting(part))
         if about:
             found.add(cues.data_polarity(part))
-        previous_about_data = _about_data(part, data_known)
+        # only a clause that states a count carries over ("2,700 invoices ..."), not
+        # few-shot "examples" in a sentence about prompting
+        previous_about_data = example_count(part) is not None
     found -= {None}
     if found:
         return "unreviewed" if "unreviewed" in found else found.pop()

@@ -255,6 +255,8 @@ def test_knowledge_need(text: str, expected: str | None) -> None:
         ("the captions read like a tax form", ["tone_style"]),
         ("the bot just isn't funny", ["tone_style"]),
         ("copy in our dry, understated style", ["tone_style"]),
+        ("riders say the bot sounds cold and bureaucratic", ["tone_style"]),
+        ("a hackathon on it sounds cool", []),
     ],
 )
 def test_goal_terms(text: str, expected: list[str]) -> None:

@@ -81,6 +81,7 @@ def test_counts_in_many_shapes(text: str, expected: int) -> None:
         "we tried maybe 40 versions",
         "10 yrs of notes",
         "a 5 step runbook",
+        "about 200k calls/month on the big model",
     ],
 )
 def test_numbers_that_are_not_example_counts(text: str) -> None:
