@@ -86,9 +86,9 @@ _MIN_ITEMS = 20  # smaller counts of unnamed things ("2 SMEs") are rarely a data
 _NOT_NOUNS = {"this", "thus", "plus", "across", "less", "unless", "always", "perhaps",
               "besides", "towards", "afterwards", "sometimes", "was", "does", "has", "is"}
 _RATE = (
-    r"(?:a|per|each|every|/)\s*(?:\w+\s+)?(?:day|week|month|year|hour|minute|second|quarter|"
-    r"period|cycle|season|term|semester|shift|issue|round)|"
-    r"daily|weekly|monthly|yearly|hourly"
+    r"(?:\b(?:a|per|each|every)\s+|/\s*)(?:\w+\s+)?(?:day|week|month|year|hour|minute|second|quarter|"
+    r"period|cycle|season|term|semester|shift|issue|round)\b|"
+    r"\b(?:daily|weekly|monthly|yearly|hourly)\b"
 )
 
 _NUMBER = re.compile(
