@@ -79,7 +79,8 @@ _PEOPLE_PLACES = re.compile(
     r"subscribers|followers|tenants|guests|passengers|vehicles|trucks|beds|branches|"
     r"franchises|restaurants|hotels|warehouses|factories|plants|schools|universities|"
     r"cities|states|departments|vendors|suppliers|brands|apps|services|models|"
-    r"servers|machines|sensors|devices|workers|technicians|operators|crews|members)\b"
+    r"servers|machines|sensors|devices|workers|technicians|operators|crews|members|boats|ships|"
+    r"vessels|farms|fields|acres)\b"
 )
 _LABEL_SET_MAX = 200  # "6k labels" are annotations, not a label set
 _MIN_ITEMS = 20  # smaller counts of unnamed things ("2 SMEs") are rarely a dataset
@@ -203,7 +204,7 @@ def _evidence(text: str, value: int, start: int, end: int) -> int:
         return 3  # "950 applications tagged by recruiters", "9,000 pages typed up by our staff"
     if re.match(r"\s*(?:" + _NOT_DATA_WORDS + r")(?![\w])", after) or _PEOPLE_PLACES.match(
             after.strip()):
-        return -2  # "checked two times", "400 technicians"
+        return -2  # "checked two times", "400 technicians", "approved over 2 years"
     if re.search(_LABEL_VERB + r"\s+(?:about\s+|around\s+|roughly\s+|~)?$", before):
         return 3  # "our intern labelled 90 products"
     if re.match(r"\s*(?:of\s+)?(?:[\w-]+\s+){0,2}?prompt(?!\s*[/-]?\s*(?:response|completion|"

@@ -35,6 +35,7 @@ from bot.advice.cues import data_polarity, negates_goal, prompting_polarity
         "been experimenting with few-shot since the summer",
         "we've done structured outputs, retries and schema descriptions",
         "serious prompt work went in: a style sheet, samples, the lot",
+        "we've prompted two small models quite thoroughly",
     ],
 )
 def test_prompting_exhausted(text: str) -> None:
@@ -71,6 +72,9 @@ def test_prompting_exhausted(text: str) -> None:
         "tried one quick promt and gave up",
         "we did like one zero-shot prompt",
         "no prompting experiments at all so far",
+        "we wrote a single prompt, it flopped and we stopped there",
+        "nobody on staff has played with prompts yet",
+        "the system prompt is still the vendor's default",
     ],
 )
 def test_prompting_not_tried(text: str) -> None:
@@ -129,6 +133,10 @@ def test_no_prompting_statement(text: str) -> None:
         ("nobody ever went through them", "unreviewed"),
         ("some of them use outdated wording", "unreviewed"),
         ("double annotation with adjudication on disagreements", "reviewed"),
+        ("a dozen promoters wrote them in very different voices", "unreviewed"),
+        ("half are from the agency we fired and dont sound like us", "unreviewed"),
+        ("every teacher uses a diff format", "unreviewed"),
+        ("I'd guess half of them predate the current convention", "unreviewed"),
     ],
 )
 def test_data_quality(text: str, expected: str | None) -> None:
@@ -167,6 +175,12 @@ def test_goal_negation(text: str, expected: bool) -> None:
         ("we added more rules and it still breaks the JSON", False),
         ("it keeps skipping 4 and jumps straight to the refund", True),
         ("it regularly leaves out the disclaimer the instructions ask for", True),
+        ("the intake bot is told to check ID, then the date, but it often jumps to the price",
+         True),
+        ("it asks the triage questions out of order", True),
+        ("the drafts regularly break three or four of them", True),
+        ("it ignores our naming convention", True),
+        ("the portal rejects forms whose fields come out of order", False),
     ],
 )
 def test_ignored_instructions(text: str, expected: bool) -> None:
@@ -233,6 +247,8 @@ def test_named_task(text: str, expected: bool) -> None:
         ("the shop bot is chatty but terrible at facts", "factual_accuracy"),
         ("prices and stock levels update several times weekly", "recent_knowledge"),
         ("should we lora on the service manuals?", "know_documents"),
+        ("it keeps asking questions out of order", None),  # the model asks
+        ("it still quotes six hours, which was our old rule", "recent_knowledge"),
     ],
 )
 def test_knowledge_need(text: str, expected: str | None) -> None:
@@ -312,6 +328,9 @@ def test_reports_score(text: str, expected: bool) -> None:
         ("my boss hasn't said what it's for", True),
         ("she had nothing specific in mind", True),
         ("honestly I don't know what fine-tuning is for", True),
+        ("there's nothing in particular it's failing at", True),
+        ("the vendor hasn't said what exactly it would do", True),
+        ("there's no particular thing it gets wrong", True),
     ],
 )
 def test_denies_use_case(text: str, expected: bool) -> None:

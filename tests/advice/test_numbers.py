@@ -83,6 +83,7 @@ def test_counts_in_many_shapes(text: str, expected: int) -> None:
         "10 yrs of notes",
         "a 5 step runbook",
         "about 200k calls/month on the big model",
+        "a co-op of about sixty boats",
     ],
 )
 def test_numbers_that_are_not_example_counts(text: str) -> None:
