@@ -203,6 +203,9 @@ _KB_IN_PLACE = re.compile(
     r"is\s+working|takes\s+care|is\s+in\s+place|is\s+fine|already)\b|"
     r"\bwe\s+(?:have|use|built|run)\s+(?:a\s+)?(?:rag|retrieval)\b"
     r"|\b(?:bot|assistant|system|it|tool)\s+(?:already\s+)?uses\s+(?:a\s+)?(?:rag|retrieval)\b"
+    r"|\b(?:hook\w*|connect\w*|wir\w*|plug\w*)\s+(?:it\s+|him\s+|the\s+bot\s+)?(?:up\s+)?(?:to|into)\s+"
+    r"(?:our|the|a)\s+(?:[\w-]+\s+){0,2}?(?:api|database|db|knowledge\s+base|search|catalogue|catalog|"
+    r"feed|docs)\b"
     r"|\bretrieval[\s-]augmented\b|\brag[\s-](?:based|powered)\b|\b(?:via|through)\s+(?:a\s+)?"
     r"(?:rag|retrieval)\b"
     r"|\b(?:runs?|running|built|sits?|based)\s+on\s+(?:top\s+of\s+)?(?:a|an|our|the)\s+(?:\w+\s+)?"
@@ -284,6 +287,24 @@ _SETTLED_DISAGREEMENT = re.compile(
 )
 
 
+_FOLLOW_UP_EFFORT = re.compile(
+    r"\b(?:spent|tried|iterat\w*|work(?:ed)?\s+on|went\s+back|rewr\w+|tweak\w*|rework\w*|"
+    r"revis\w*|put\s+in)\b"
+)
+
+
+def follow_up_effort(turn: str) -> str | None:
+    """In a thread that already talks about the prompt, a turn reporting more work on
+    "it" ("ok we went back and spent two sprints on it, still off-brand") is prompting
+    effort even though it does not name the prompt."""
+    low = _normalise(turn)
+    if _NEGATED_ATTEMPT.search(low):
+        return "not_tried"
+    if _FOLLOW_UP_EFFORT.search(low) and _REPORTED_LIMIT.search(low):
+        return "exhausted"
+    return None
+
+
 def data_polarity(clause: str) -> str | None:
     """"unreviewed", "reviewed", or None. Doubt wins: any sign the labels are
     unchecked or noisy outweighs a word of approval in the same clause."""
@@ -300,8 +321,16 @@ def mentions_data(clause: str) -> bool:
     return any(_near(w, _DATA_STEMS) for w in _WORD.findall(_normalise(clause)))
 
 
+# "we do have a RAG setup but it pulls the wrong docs": retrieval exists but fails
+_KB_FAILING = re.compile(
+    r"\b(?:rag|retrieval|search)\b[^.!?]{0,60}\b(?:wrong\s+(?:docs?|documents|chunks|passages|pages|"
+    r"sections)|doesn'?t\s+find|can'?t\s+find|misses|fails|is\s+(?:bad|poor|broken|flaky|unreliable))"
+)
+
+
 def knowledge_base_in_place(clause: str) -> bool:
-    return bool(_KB_IN_PLACE.search(_normalise(clause)))
+    low = _normalise(clause)
+    return bool(_KB_IN_PLACE.search(low)) and not _KB_FAILING.search(low)
 
 
 _GOAL_NEGATION = re.compile(
@@ -368,7 +397,9 @@ def ignores_instructions(clause: str) -> bool:
 _TASK_VERB = re.compile(
     # the phrase with its object first ("turn plain-English questions into"), so that a
     # knowledge word inside it is read as the task's input
-    r"\b(?:(?:map|sort|turn|split|bucket|classif\w*|categori[sz]\w*|rout\w*|convert\w*)"
+    r"\b(?:(?:pick|choos|select)\w*\s+(?:[\w'-]+\s+){0,6}?from\s+(?:a|our|the|their)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:list|set|taxonomy|catalogue|catalog|codes)\b|"
+    r"(?:map|sort|turn|split|bucket|classif\w*|categori[sz]\w*|rout\w*|convert\w*)"
     r"(?:s|ing|ed)?\s+(?:[\w'-]+\s+){0,6}?(?:to|onto|into)\b|"
     r"pull(?:s|ing|ed)?\s+(?:[\w'-]+\s+){0,4}?(?:out\s+of|from)\b|"
     # "tell whether a message is billing or tech": a yes/no or pick-one judgement

@@ -205,6 +205,8 @@ def _evidence(text: str, value: int, start: int, end: int) -> int:
     if re.match(r"\s*(?:" + _NOT_DATA_WORDS + r")(?![\w])", after) or _PEOPLE_PLACES.match(
             after.strip()):
         return -2  # "checked two times", "400 technicians", "approved over 2 years"
+    if _restricts_count(before, after):
+        return 4  # "only approved ~250 of them", "only about 150 are in the current layout"
     if re.search(_LABEL_VERB + r"\s+(?:about\s+|around\s+|roughly\s+|~)?$", before):
         return 3  # "our intern labelled 90 products"
     if re.match(r"\s*(?:of\s+)?(?:[\w-]+\s+){0,2}?prompt(?!\s*[/-]?\s*(?:response|completion|"
@@ -252,6 +254,19 @@ def _evidence(text: str, value: int, start: int, end: int) -> int:
             r"\b(?:with|using|on|only|just|have|has|got)\s+(?:\w+\s+)?$", before):
         return 0  # "splits one shift across two rows", "looked at two outputs"
     return score
+
+
+def _restricts_count(before: str, after: str) -> bool:
+    """The number narrows an earlier count to the usable part: "the editor only approved
+    ~250 of them", "only about 150 are in the current layout"."""
+    only = re.search(r"\bonly\s+(?:\w+\s+)?(?:" + _LABEL_VERB + r"\s+)?"
+                     r"(?:about\s+|around\s+|roughly\s+|~)?$", before)
+    if not only:
+        return False
+    approved = re.search(_LABEL_VERB + r"\s+\S*$", before)
+    subject = re.match(r"\s*(?:of\s+(?:them|those|these)\s*)?(?:are|were|is|match|fit|follow|"
+                       r"passed)\b", after)
+    return bool(approved or subject)
 
 
 def _counts_things(after: str) -> bool:

@@ -355,6 +355,9 @@ def extract_signals(
         if count is not None:
             signals.examples = count
         prompting, quality, kb = _turn_cues(turn, signals.examples is not None)
+        if prompting is None and signals.prompting != "unknown" and count is None and not (
+                cues.mentions_data(turn)):
+            prompting = cues.follow_up_effort(turn)
         signals.prompting = prompting or _pick(evidence, {
             "prompting_exhausted": "exhausted", "prompting_not_tried": "not_tried"},
             signals.prompting, STRONG)

@@ -207,6 +207,8 @@ def test_ignored_instructions(text: str, expected: bool) -> None:
         ("six fields pulled from delivery notes", True),
         ("sentiment per review aspect", True),
         ("sort the charity's incoming web messages into four teams", True),
+        ("choose the matching hazard class from our list of 40 for each report", True),
+        ("a food truck owner asking about it", False),  # "ner" inside a word is no task
     ],
 )
 def test_named_task(text: str, expected: bool) -> None:
@@ -337,3 +339,31 @@ def test_denies_use_case(text: str, expected: bool) -> None:
     from bot.advice.cues import denies_use_case
 
     assert denies_use_case(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ok we went back and spent a couple of sprints on it, still off", "exhausted"),
+        ("we haven't touched it since", "not_tried"),
+        ("it still sounds off", None),  # a complaint, not more work
+    ],
+)
+def test_follow_up_effort(text: str, expected: str | None) -> None:
+    from bot.advice.cues import follow_up_effort
+
+    assert follow_up_effort(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("our bot is hooked up to the pricing API now and the prices come out right", True),
+        ("we have a RAG setup but it pulls the wrong docs half the time", False),
+        ("we already use retrieval and it works", True),
+    ],
+)
+def test_knowledge_base_in_place(text: str, expected: bool) -> None:
+    from bot.advice.cues import knowledge_base_in_place
+
+    assert knowledge_base_in_place(text) is expected

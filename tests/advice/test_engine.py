@@ -154,3 +154,13 @@ def test_a_positive_statement_of_a_goal_beats_an_inferred_ruling_out(
     text = ("The newsletters are fine content-wise, but they read like a tax form. Prompting "
             "is exhausted and we have 1,500 editor-approved issues.")
     assert _verdict([text], embedder, exemplar_index) == "fine_tune"
+
+
+def test_more_prompt_work_on_it_in_a_later_turn_counts_as_prompting(
+    embedder: MiniLMEmbedder, exemplar_index: ExemplarIndex
+) -> None:
+    turns = ["we want push notifications in our cheeky brand voice, fine-tune?",
+             "tbh we've only tried one quick prompt",
+             "ok we went back and spent three weeks on it, still off-brand"]
+    assert [_verdict(turns[:n], embedder, exemplar_index) for n in (1, 2, 3)] == [
+        "prompt", "prompt", "unclear"]
