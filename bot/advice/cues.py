@@ -31,7 +31,11 @@ _PROMPT_PHRASES = re.compile(
     # techniques that are prompting whatever they are called
     r"(?:tell|telling|told|ask|asking|asked)\s+it\s+to\b|(?:giving|gave|give|fed|feeding)\s+it\s+"
     r"(?:a\s+list|lists|examples|samples|a\s+persona|a\s+style)|(?:style|voice|tone)\s+guide|"
-    r"\bpersona\b|banned\s+(?:words|phrases)|(?:words|phrases)\s+to\s+avoid"
+    r"\bpersona\b|banned\s+(?:words|phrases)|(?:words|phrases)\s+to\s+avoid|"
+    # ... and in everyday words: "how we ask it", "the wording of our request"
+    r"\b(?:the|our|its|different|new|better|clearer|it)\s+(?:\w+\s+)?instructions\b|\b(?:the|our)\s+wording\b|\breword\w*|"
+    r"\b(?:how|what|way)\s+we\s+ask\b|\bways?\s+(?:of|to)\s+(?:asking|ask|explain|instruct|tell)\w*|"
+    r"\b(?:we|i)(?:'ve|\s+have)?\s+(?:only\s+|just\s+|tried\s+|barely\s+)?(?:asking|ask|asked)\s+it\b|\bexplain\w*\s+(?:it|to\s+it|carefully)\b|\b(?:our|the)\s+request\b"
 )
 
 _NEGATED_ATTEMPT = re.compile(
@@ -68,7 +72,10 @@ _NEGATED_ATTEMPT = re.compile(
     r"|\b(?:nobody|no\s+one)\s+(?:\w+\s+){0,3}?(?:has|have|had)\s+(?:\w+\s+)?(?:written|wrote|done|"
     r"used|built|drafted)\b"
     r"|\bonce\b[^.!?]{0,80}\b(?:that'?s|thats)\s+(?:about\s+)?(?:it|all)\b"
-    r"|\b(?:ran|run|tried|tested|asked|prompted)\s+(?:it\s+|the\s+\w+\s+)?once\b|\ball\s+we'?ve\s+done\b|\b(?:one|single|first)\s+attempt\b"
+    r"|\b(?:ran|run|tried|tested|asked|prompted)\s+(?:it\s+|the\s+\w+\s+)?once\b|"
+    r"\bsame\s+(?:couple\s+of\s+|few\s+|one\s+or\s+two\s+)?lines?(?:\s+\w+){0,3}?\s+since\b|\bfirst\s+thing\s+i\s+did\b|"
+    r"\b(?:not|haven'?t|didn'?t|did\s+not)\s+(?:\w+\s+)?(?:tried|try)\s+(?:\w+\s+)?(?:improving|different|"
+    r"yet|other)\b|\ball\s+we'?ve\s+done\b|\b(?:one|single|first)\s+attempt\b"
     r"|\b(?:wrote|tried|used|tested)\s+(?:only\s+|just\s+)?a\s+single\s+prompt\b|\bstopped\s+there\b"
     r"|\b(?:still|just)\s+(?:the\s+)?(?:default|stock|original|out-of-the-box|vendor'?s?)\b"
     r"|\bprompt\s+is\s+(?:literally|just|only|basically)\b"
@@ -108,7 +115,10 @@ _REPORTED_LIMIT = re.compile(
     r"|\bnot\s+getting\s+(?:any\s+)?(?:further|better)\b|\bno\s+further\b"
     r"|\b(?:as\s+good\s+as|solid|refined|polished|optimi[sz]e|improve\s+anymore|loads\s+of|"
     r"heavily|iterations|versions|attempts|rewrites|experiments|many\s+tests)\b"
-    r"|\b(?:seriously|hard|a\s+lot|a\s+ton|a\s+bunch|tons|thorough\w*|extensive\w*|deep|at\s+length|evenings|weekends|experiment\w*|the\s+lot|"
+    r"|\b(?:seriously|hard|a\s+lot|a\s+ton|a\s+bunch|tons|thorough\w*|extensive\w*|deep|fiddl\w*|"
+    r"reword\w*|spot\s+on|(?:good|tight)\s+as\s+(?:it|they)|every\s+way|all\s+sorts|loads\s+of|"
+    r"(?:many|several|lots\s+of)\s+(?:different\s+)?(?:ways|instructions)|different\s+(?:ways|instructions)|"
+    r"more\s+times\s+than|dozens\s+of\s+times|effort|at\s+length|evenings|weekends|experiment\w*|the\s+lot|"
     r"serious\s+prompt\w*\s+(?:work|effort)|(?:we'?ve|we\s+have|i'?ve|i\s+have)\s+done|"
     r"iterat\w*|rework\w*|revis\w*|carefully|worked\s+(?:on|hard|seriously)|working\s+(?:on|with)|"
     r"(?:a\s+lot\s+of|lots\s+of|serious|real|significant|considerable)\s+(?:time|effort|work)|"
@@ -444,13 +454,17 @@ _FABRICATION = re.compile(
     # "it invents products"; not "we had the model invent chat lines" (making data)
     r"|(?:\binvent(?:s|ed|ing)|(?<!model\s)(?<!llm\s)(?<!gpt\s)\binvent)\b"
     r"(?!\s+(?:new\s+)?(?:field|key|label|categor|tag|column|format|name|word|phrase))"
-    r"|\b(?:names?|naming|lists?|listing|mentions?|cites?|recommends?|suggests?|offers?)\s+(?:\w+\s+){0,3}?"
-    r"(?:we|they)\s+(?:don'?t|do\s+not|no\s+longer)\s+(?:have|hold|sell|stock|offer|carry|make)\b"
+    # "prices for stuff we don't even sell", "colours we've never made"
+    r"|\b(?:stuff|things|[a-z]{3,}s)\s+(?:that\s+|which\s+)?(?:we|they)(?:'ve|\s+have)?\s+(?:don'?t|do\s+not|"
+    r"no\s+longer|never)\s+(?:even\s+)?(?:have|hold|sell|sold|stock|offer|offered|carry|make|made|had)\b"
     r"|\bhallucinat\w*|\bfabricat\w*|\bconfabulat\w*|\bmis(?:stat|quot|report|cit)\w*"
     r"|\b(?:incorrect|wrong|false|inaccurate|outdated|fake|non[\s-]?existent|made[\s-]up)\s+"
     r"(?:[\w-]+\s+){0,3}?(?:facts?|answers?|information|info|figures|numbers|dates|prices|"
     r"details|citations?|references?|precedents?|quotes?|specs?|steps|procedures?|values|limits|"
     r"amounts|doses|dosages)\b"
+    # "gets the opening hours of our branches wrong" (not "gets one in six wrong": a task error)
+    r"|\bgets?\s+(?:(?!format|tone|json|structure|schema|layout|style)[\w'-]+\s+){0,4}?(?:our|their)\s+"
+    r"(?:(?!format|tone|json|structure|schema|layout|style)[\w'-]+\s+){0,3}?wrong\b"
     r"|\bstick\s+to\s+(?:the\s+)?facts\b|\b(?:bad|terrible|poor|weak|awful|hopeless)\s+(?:at|with)\s+"
     r"(?:the\s+)?facts\b|\bget(?:s|ting)?\s+(?:\w+\s+){0,3}?facts?\s+wrong\b"
     r"|\b(?:facts?|answers?|information|info|figures|numbers|dates|prices|details|rates|specs?)\s+"
@@ -458,8 +472,6 @@ _FABRICATION = re.compile(
     r"|\bget\s+(?:\w+\s+){0,4}?(?:facts?|numbers|figures|rates|prices|dates|details|specs?)\s+right\b"
     r"|\b(?:don'?t|doesn'?t|do\s+not|does\s+not)\s+(?:even\s+)?exist\b"
     r"|\b(?:respond\w*|answer\w*|repl(?:y|ies))\s+(?:\w+\s+){0,3}?accurately\b"
-    r"|\bgets?\s+(?:the\s+)?(?:(?!format|tone|json|structure|schema|layout|style)[\w'-]+\s+){0,6}?"
-    r"wrong\b"
 )
 _DOCUMENT_NEED = re.compile(
     r"\b(?:fine[\s-]?tun\w*|finetun\w*|train\w*|ft|lora|qlora)\s+(?:\w+\s+){0,3}?on\s+(?:all\s+|a\s+\w+\s+)?"

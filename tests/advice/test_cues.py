@@ -36,6 +36,9 @@ from bot.advice.cues import data_polarity, negates_goal, prompting_polarity
         "we've done structured outputs, retries and schema descriptions",
         "serious prompt work went in: a style sheet, samples, the lot",
         "we've prompted two small models quite thoroughly",
+        "we've fiddled with the wording of our request for weeks",
+        "we got the instructions about as tight as they'll go",
+        "we tried many different instructions and it still drifts",
     ],
 )
 def test_prompting_exhausted(text: str) -> None:
@@ -75,6 +78,9 @@ def test_prompting_exhausted(text: str) -> None:
         "we wrote a single prompt, it flopped and we stopped there",
         "nobody on staff has played with prompts yet",
         "the system prompt is still the vendor's default",
+        "honestly I've only asked it once, in a plain way",
+        "we've used the same couple of lines in the prompt since day one",
+        "we did not try yet different ways to give it instructions",
     ],
 )
 def test_prompting_not_tried(text: str) -> None:
@@ -87,6 +93,7 @@ def test_prompting_not_tried(text: str) -> None:
         "the assistant doesn't follow our formatting instructions",
         "we need strict JSON output",
         "should we fine-tune?",
+        "agents ask it about coverage limits all day",  # users asking the bot
     ],
 )
 def test_no_prompting_statement(text: str) -> None:
@@ -137,6 +144,8 @@ def test_no_prompting_statement(text: str) -> None:
         ("half are from the agency we fired and dont sound like us", "unreviewed"),
         ("every teacher uses a diff format", "unreviewed"),
         ("I'd guess half of them predate the current convention", "unreviewed"),
+        ("1k reports, but techs fill them out however they like", "unreviewed"),
+        ("a spot check found a third of them mislabelled", "unreviewed"),
     ],
 )
 def test_data_quality(text: str, expected: str | None) -> None:
@@ -251,6 +260,13 @@ def test_named_task(text: str, expected: bool) -> None:
         ("should we lora on the service manuals?", "know_documents"),
         ("it keeps asking questions out of order", None),  # the model asks
         ("it still quotes six hours, which was our old rule", "recent_knowledge"),
+        ("it keeps quoting prices for stuff we don't even sell", "factual_accuracy"),
+        ("it says our sofas come in colours we've never made", "factual_accuracy"),
+        ("families want answers straight from our visiting and bereavement policies",
+         "know_documents"),
+        ("a bot that quotes our official breed standards", "know_documents"),
+        ("it still gets about one in six wrong", None),  # a task's error rate
+        ("we don't have any curated set yet", None),
     ],
 )
 def test_knowledge_need(text: str, expected: str | None) -> None:
