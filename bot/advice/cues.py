@@ -35,7 +35,9 @@ _PROMPT_PHRASES = re.compile(
     # ... and in everyday words: "how we ask it", "the wording of our request"
     r"\b(?:the|our|its|different|new|better|clearer|it)\s+(?:\w+\s+)?instructions\b|\b(?:the|our)\s+wording\b|\breword\w*|"
     r"\b(?:how|what|way)\s+we\s+ask\b|\bways?\s+(?:of|to)\s+(?:asking|ask|explain|instruct|tell)\w*|"
-    r"\b(?:we|i)(?:'ve|\s+have)?\s+(?:only\s+|just\s+|tried\s+|barely\s+)?(?:asking|ask|asked)\s+it\b|\bexplain\w*\s+(?:it|to\s+it|carefully)\b|\b(?:our|the)\s+request\b"
+    r"\b(?:we|i)(?:'ve|\s+have)?\s+(?:only\s+|just\s+|tried\s+|barely\s+)?(?:asking|ask|asked)\s+it\b|"
+    r"\b(?:tried|try|trying)\s+asking\s+it\b|\bhowever\s+we\s+(?:ask|word|phrase)\b|\binstructing\b|"
+    r"\binstructions\s+(?:are|were)\b|\b(?:way|ways)\s+(?:\w+\s+){0,5}?to\s+(?:explain|ask|word|phrase)\b|\bexplain\w*\s+(?:it|to\s+it|carefully)\b|\b(?:our|the)\s+request\b"
 )
 
 _NEGATED_ATTEMPT = re.compile(
@@ -56,7 +58,10 @@ _NEGATED_ATTEMPT = re.compile(
     r"three|a\s+couple(?:\s+of)?|a\s+few|[1-3])(?:\s+or\s+(?:two|three|four|[2-4]))?\s+(?:[\w-]+\s+)?"
     r"(?:prompts?|promts?|prompt\s+attempts?)\b"
     r"|\b(?:just|only)\s+(?:started|begun|getting\s+started|a\s+(?:basic|simple|short))"
-    r"|\b(?:one|single|a)[\s-](?:sentence|liner|line)\b"
+    r"|\b(?:one|single|a)[\s-](?:sentence|line)\s+(?:[\w-]+\s+){0,2}?(?:prompt|instruction|system\s+prompt)"
+    r"|\ba\s+one[\s-]liner\b|\bis\s+(?:just\s+|only\s+)?one\s+sentence\b"
+    r"|\b(?:nobody|no\s+one)(?:'s|\s+has)\s+had\s+(?:the\s+)?time\b"
+    r"|\bprompt\w*\s+(?:is|was)\s+(?:just\s+|only\s+)?(?:a|one)\s+(?:single\s+)?(?:sentence|line|liner)\b"
     r"|\bonly\s+(?:tried|used|wrote|added|did|ran|tested)\b[^.!?]{0,60}\b(?:once|one\s+time)\b"
     r"|\b(?:just|only)\s+(?:\w+\s+){0,3}?(?:have|has|using|use)\b[^.!?]{0,60}\bas\s+(?:the|our)\s+"
     r"(?:system\s+)?prompt\b"
@@ -118,7 +123,7 @@ _REPORTED_LIMIT = re.compile(
     r"|\b(?:seriously|hard|a\s+lot|a\s+ton|a\s+bunch|tons|thorough\w*|extensive\w*|deep|fiddl\w*|"
     r"reword\w*|spot\s+on|(?:good|tight)\s+as\s+(?:it|they)|every\s+way|all\s+sorts|loads\s+of|"
     r"(?:many|several|lots\s+of)\s+(?:different\s+)?(?:ways|instructions)|different\s+(?:ways|instructions)|"
-    r"more\s+times\s+than|dozens\s+of\s+times|effort|at\s+length|evenings|weekends|experiment\w*|the\s+lot|"
+    r"more\s+times\s+than|dozens\s+of\s+times|effort|no\s+further\s+avail|at\s+length|evenings|weekends|experiment\w*|the\s+lot|"
     r"serious\s+prompt\w*\s+(?:work|effort)|(?:we'?ve|we\s+have|i'?ve|i\s+have)\s+done|"
     r"iterat\w*|rework\w*|revis\w*|carefully|worked\s+(?:on|hard|seriously)|working\s+(?:on|with)|"
     r"(?:a\s+lot\s+of|lots\s+of|serious|real|significant|considerable)\s+(?:time|effort|work)|"
@@ -196,7 +201,10 @@ _UNREVIEWED = re.compile(
     r"(?:different|diff)\s+(?:\w+\s+){0,2}?(?:conventions|styles|standards|layouts|formats?|templates|"
     r"voices|tones)|(?:don'?t|dont|do\s+not|doesn'?t)\s+(?:\w+\s+)?(?:sound|read)\s+like\s+(?:us|our)|"
     r"(?:every|each)\s+\w+\s+(?:uses?|has|writes?)\s+(?:a\s+|their\s+own\s+|its\s+own\s+)?"
-    r"(?:diff|different|own)|predat\w*|however\s+they\s+(?:like|want|please)|all\s+over\b|"
+    r"(?:diff|different|own)|predat\w*|(?:don'?t|do\s+not|doesn'?t)\s+agree|(?:all\s+)?sound\s+different|"
+    r"(?:a\s+fair\s+few|quite\s+a\s+few|a\s+few|several)\s+(?:of\s+them\s+)?(?:were|are)\s+(?:wrong|"
+    r"incorrect|off)|(?:nobody|no\s+one)\s+went\s+back|(?:had|got|let)\s+(?:the\s+)?(?:ai|model|llm|gpt|"
+    r"chatgpt)\s+(?:draft|write|generate|make|produce)|however\s+they\s+(?:like|want|please)|all\s+over\b|"
     r"(?:a\s+(?:third|quarter|fifth)|half|\d+\s*%|many|most|lots)\s+of\s+(?:them|those|these|the\s+\w+)\s+"
     r"(?:were\s+|are\s+)?(?:mislabell?ed|wrong|incorrect|bad|incomplete)|"
     r"(?:most|many|half|lots)\s+(?:of\s+them\s+)?(?:\w+\s+){0,2}?(?:wrong|incorrect|incomplete))\b"
@@ -410,7 +418,12 @@ def ignores_instructions(clause: str) -> bool:
 _TASK_VERB = re.compile(
     # the phrase with its object first ("turn plain-English questions into"), so that a
     # knowledge word inside it is read as the task's input
-    r"\b(?:(?:pick|choos|select)\w*\s+(?:[\w'-]+\s+){0,6}?from\s+(?:a|our|the|their)\s+"
+    r"\b(?:mark\w*\s+(?:each|every|which|whether|how)\b|"
+    r"put\s+(?:each|every|them|it)\s+(?:\w+\s+){0,2}?in(?:to)?\s+(?:one\s+of|the\s+right)\b|"
+    r"(?:say|tell|decide|work\s+out|figure\s+out)\s+which\s+(?:of\s+(?:our|the)\b|(?:\w+\s+){0,4}?"
+    r"(?:each|it|they|goes|should|is\s+needed))|"
+    r"(?:direct|send|assign)\w*\s+(?:\w+\s+){0,3}?to\s+one\s+of\b|sort\w*\s+(?:[\w'-]+\s+){0,4}?by\b|"
+    r"(?:pick|choos|select)\w*\s+(?:[\w'-]+\s+){0,6}?from\s+(?:a|our|the|their)\s+"
     r"(?:[\w-]+\s+){0,2}?(?:list|set|taxonomy|catalogue|catalog|codes)\b|"
     r"(?:map|sort|turn|split|bucket|classif\w*|categori[sz]\w*|rout\w*|convert\w*)"
     r"(?:s|ing|ed)?\s+(?:[\w'-]+\s+){0,6}?(?:to|onto|into)\b|"

@@ -265,13 +265,13 @@ def _restricts_count(before: str, after: str) -> bool:
         return False
     approved = re.search(_LABEL_VERB + r"\s+\S*$", before)
     subject = re.match(r"\s*(?:of\s+(?:them|those|these)\s*)?(?:are|were|is|match|fit|follow|"
-                       r"passed)\b", after)
+                       r"passed|done|made|written|completed)\b", after)
     return bool(approved or subject)
 
 
 def _counts_things(after: str) -> bool:
     """The number is followed by a plural noun that is not people or places."""
-    after = re.sub(r"^\s*of\s+(?:our|their|the|my|its)\s+(?:own\s+)?", " ", after)
+    after = re.sub(r"^\+?\s*of\s+(?:our|their|the|my|its|her|his)\s+(?:own\s+)?", " ", after)
     m = re.match(r"\s*(?:[a-z'/-]+\s+){0,2}?([a-z][a-z-]{3,}s)\b", after)
     if m is None:
         return False

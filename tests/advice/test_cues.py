@@ -39,6 +39,9 @@ from bot.advice.cues import data_polarity, negates_goal, prompting_polarity
         "we've fiddled with the wording of our request for weeks",
         "we got the instructions about as tight as they'll go",
         "we tried many different instructions and it still drifts",
+        "it won't keep the layout, however we ask; been at it a month",
+        "we devoted real effort to instructing it, to no further avail",
+        "the instructions are already spot on",
     ],
 )
 def test_prompting_exhausted(text: str) -> None:
@@ -81,6 +84,9 @@ def test_prompting_exhausted(text: str) -> None:
         "honestly I've only asked it once, in a plain way",
         "we've used the same couple of lines in the prompt since day one",
         "we did not try yet different ways to give it instructions",
+        "we haven't tried asking it things different ways",
+        "the prompt, if I'm honest, is one sentence",
+        "nobody's had time to work on the prompt",
     ],
 )
 def test_prompting_not_tried(text: str) -> None:
@@ -94,6 +100,7 @@ def test_prompting_not_tried(text: str) -> None:
         "we need strict JSON output",
         "should we fine-tune?",
         "agents ask it about coverage limits all day",  # users asking the bot
+        "it now writes perfect one-line summaries",  # not a one-line prompt
     ],
 )
 def test_no_prompting_statement(text: str) -> None:
@@ -146,6 +153,10 @@ def test_no_prompting_statement(text: str) -> None:
         ("I'd guess half of them predate the current convention", "unreviewed"),
         ("1k reports, but techs fill them out however they like", "unreviewed"),
         ("a spot check found a third of them mislabelled", "unreviewed"),
+        ("three teams marked them and they don't agree with each other", "unreviewed"),
+        ("four heads wrote them and they all sound different", "unreviewed"),
+        ("I spot-checked some and a fair few were wrong", "unreviewed"),
+        ("we had the AI draft them and nobody went back to check", "unreviewed"),
     ],
 )
 def test_data_quality(text: str, expected: str | None) -> None:
@@ -218,6 +229,10 @@ def test_ignored_instructions(text: str, expected: bool) -> None:
         ("sort the charity's incoming web messages into four teams", True),
         ("choose the matching hazard class from our list of 40 for each report", True),
         ("a food truck owner asking about it", False),  # "ner" inside a word is no task
+        ("mark each review as positive, negative or mixed", True),
+        ("put each message into one of five piles", True),
+        ("say which of our eight clinics each referral should go to", True),
+        ("sort submissions by genre", True),
     ],
 )
 def test_named_task(text: str, expected: bool) -> None:

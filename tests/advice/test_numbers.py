@@ -15,6 +15,8 @@ from bot.advice.numbers import example_count
         ("we only have 12 examples", 12),
         ("2,000 in total, but the editor only approved ~250 of them", 250),
         ("we made 700, but only about 150 are in the current layout", 150),
+        ("only ~300 done properly so far", 300),
+        ("800+ of her old letters", 800),
         ("we have 50,000 support tickets sitting around", 50000),  # "around" is no rate
         ("9,000 pages typed up by our scanning staff", 9000),
         ("15 000 products with their category", 15000),
