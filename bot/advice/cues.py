@@ -17,7 +17,7 @@ _WORD = re.compile(r"[a-z0-9']+(?:-[a-z0-9']+)*")
 
 # Concepts, as word stems; typos within one edit of a stem also match.
 _PROMPT_STEMS = ("prompt", "prompting", "prompts", "prompted", "few-shot", "fewshot",
-                 "zero-shot")
+                 "zero-shot", "instruction", "instructions")
 # "instructions" is prompting work only when someone worked on them ("we rewrote the
 # instructions"); "it doesn't follow our instructions" is a complaint, not an attempt.
 _INSTRUCTION_WORK = re.compile(
@@ -36,7 +36,8 @@ _PROMPT_PHRASES = re.compile(
     r"\b(?:the|our|its|different|new|better|clearer|it)\s+(?:\w+\s+)?instructions\b|\b(?:the|our)\s+wording\b|\breword\w*|"
     r"\b(?:how|what|way)\s+we\s+ask\b|\bways?\s+(?:of|to)\s+(?:asking|ask|explain|instruct|tell)\w*|"
     r"\b(?:we|i)(?:'ve|\s+have)?\s+(?:only\s+|just\s+|tried\s+|barely\s+)?(?:asking|ask|asked)\s+it\b|"
-    r"\b(?:tried|try|trying)\s+asking\s+it\b|\bhowever\s+we\s+(?:ask|word|phrase)\b|\binstructing\b|"
+    r"\b(?:tried|try|trying)\s+asking\s+it\b|\bpast(?:e|ed|ing)\b[^.!?]{0,60}\binto\s+(?:the\s+|a\s+)?"
+    r"(?:chat|chatgpt|window|box)|\bhowever\s+we\s+(?:ask|word|phrase)\b|\binstructing\b|"
     r"\binstructions\s+(?:are|were)\b|\b(?:way|ways)\s+(?:\w+\s+){0,5}?to\s+(?:explain|ask|word|phrase)\b|\bexplain\w*\s+(?:it|to\s+it|carefully)\b|\b(?:our|the)\s+request\b"
 )
 
@@ -78,6 +79,7 @@ _NEGATED_ATTEMPT = re.compile(
     r"used|built|drafted)\b"
     r"|\bonce\b[^.!?]{0,80}\b(?:that'?s|thats)\s+(?:about\s+)?(?:it|all)\b"
     r"|\b(?:ran|run|tried|tested|asked|prompted)\s+(?:it\s+|the\s+\w+\s+)?once\b|"
+    r"\bonly\s+thing\s+(?:we'?ve|we\s+have|i'?ve|i\s+have)\s+(?:tried|done)\b|"
     r"\bsame\s+(?:couple\s+of\s+|few\s+|one\s+or\s+two\s+)?lines?(?:\s+\w+){0,3}?\s+since\b|\bfirst\s+thing\s+i\s+did\b|"
     r"\b(?:not|haven'?t|didn'?t|did\s+not)\s+(?:\w+\s+)?(?:tried|try)\s+(?:\w+\s+)?(?:improving|different|"
     r"yet|other)\b|\ball\s+we'?ve\s+done\b|\b(?:one|single|first)\s+attempt\b"
@@ -201,7 +203,10 @@ _UNREVIEWED = re.compile(
     r"(?:different|diff)\s+(?:\w+\s+){0,2}?(?:conventions|styles|standards|layouts|formats?|templates|"
     r"voices|tones)|(?:don'?t|dont|do\s+not|doesn'?t)\s+(?:\w+\s+)?(?:sound|read)\s+like\s+(?:us|our)|"
     r"(?:every|each)\s+\w+\s+(?:uses?|has|writes?)\s+(?:a\s+|their\s+own\s+|its\s+own\s+)?"
-    r"(?:diff|different|own)|predat\w*|(?:don'?t|do\s+not|doesn'?t)\s+agree|(?:all\s+)?sound\s+different|"
+    r"(?:diff|different|own)|predat\w*|(?:was|were|is|are)\s+(?:often|frequently|usually|mostly|sometimes)\s+"
+    r"wrong|none\s+(?:of\s+them\s+)?(?:went|were|got|had)\b[^.!?]{0,30}\b(?:review|check)\w*|"
+    r"(?:no\s+one|nobody)\s+checking|no\s+shared\s+(?:rules|guidelines|rubric|standards?)|"
+    r"(?:each|every\s+one)\s+with\s+(?:a\s+)?different|(?:don'?t|do\s+not|doesn'?t)\s+agree|(?:all\s+)?sound\s+different|"
     r"(?:a\s+fair\s+few|quite\s+a\s+few|a\s+few|several)\s+(?:of\s+them\s+)?(?:were|are)\s+(?:wrong|"
     r"incorrect|off)|(?:nobody|no\s+one)\s+went\s+back|(?:had|got|let)\s+(?:the\s+)?(?:ai|model|llm|gpt|"
     r"chatgpt)\s+(?:draft|write|generate|make|produce)|however\s+they\s+(?:like|want|please)|all\s+over\b|"
@@ -356,7 +361,7 @@ def knowledge_base_in_place(clause: str) -> bool:
 
 _GOAL_NEGATION = re.compile(
     r"\b(?:don'?t|do\s+not|doesn'?t|does\s+not|isn'?t|is\s+not|aren'?t|are\s+not|not|"
-    r"no(?!\s+matter)|never|nothing)\b[^.!?]{0,40}?\b(?:need|care|want|matter\w*|issue|"
+    r"no(?!\s+matter)|never)\b[^.!?]{0,40}?\b(?:need|care|want|matter\w*|issue|"
     r"problem|"
     r"concern|important|bother\w*|priority|worr\w*)\b"
     r"|\b(?:already|is|are)\s+(?:fine(?![\s-]*tun)|ok|okay|good|great|solved|handled)\b"
@@ -385,6 +390,7 @@ _IGNORED_INSTRUCTIONS = re.compile(
     # "it disregards several of these", "deviates from them", "obeys maybe half"
     r"|\b(?:is|are|was)\s+(?:told|instructed|asked|supposed|meant|required)\s+to\b[^.!?]{0,160}?"
     r"\bbut\s+(?:it|the\s+model|the\s+bot|the\s+assistant)\b"
+    r"|\b(?:jumps?|skips?|goes|went|jumped|skipped)\s+straight\s+to\b"
     r"|\b(?:steps?|questions|procedures?|others|tasks|checks)\s+(?:\w+\s+){0,2}?(?:out\s+of\s+order|"
     r"in\s+the\s+wrong\s+order)\b"
     r"|\b(?:ignor\w*|disregard\w*|deviat\w*\s+from|forg[eo]t\w*|skip\w*|omit\w*|break\w*)\s+"
@@ -478,6 +484,8 @@ _FABRICATION = re.compile(
     # "gets the opening hours of our branches wrong" (not "gets one in six wrong": a task error)
     r"|\bgets?\s+(?:(?!format|tone|json|structure|schema|layout|style)[\w'-]+\s+){0,4}?(?:our|their)\s+"
     r"(?:(?!format|tone|json|structure|schema|layout|style)[\w'-]+\s+){0,3}?wrong\b"
+    r"|\b(?:quot|giv|stat|tell|cit)\w*\s+(?:\w+\s+){0,2}?(?:the\s+)?wrong\s+(?!format|layout|tone|order|"
+    r"structure|template|json)\w+"
     r"|\bstick\s+to\s+(?:the\s+)?facts\b|\b(?:bad|terrible|poor|weak|awful|hopeless)\s+(?:at|with)\s+"
     r"(?:the\s+)?facts\b|\bget(?:s|ting)?\s+(?:\w+\s+){0,3}?facts?\s+wrong\b"
     r"|\b(?:facts?|answers?|information|info|figures|numbers|dates|prices|details|rates|specs?)\s+"
@@ -501,7 +509,7 @@ _DOCUMENT_NEED = re.compile(
     r"|\banswers?\s+out\s+of\b|\banswers?\s+(?:\w+\s+){0,2}?from\s+(?:it|them|these|those)\b"
     r"|\b(?:quot\w*|cit(?:e|es|ing)|look\w*\s+up|retriev\w*|recall\w*)\s+(?:[\w,'-]+\s+){0,10}?"
     r"(?:from|in)\s+(?:our|their|these|those)\s+(?:own\s+)?(?:[\w-]+\s+){0,2}?[\w-]+"
-    r"|\bso\s+(?:that\s+)?it\s+['\"]?knows?\b"
+    r"|\bso\s+(?:that\s+)?it\s+['\"]?knows?\b|\bto\s+know\s+(?:about\s+)?(?:our|their|all\s+our)\b"
     r"|(?<!keeps\s)(?<!it\s)(?<!bot\s)(?<!model\s)\bask\w*\s+(?:\w+\s+){0,3}?(?:things|questions)\b|\bask\w*\s+(?:\w+\s+){0,3}?about\s+"
     r"(?:\w+\s+){0,4}?(?:in|from|of)\s+(?:our|their)\b"
     r"|\bquestions?\s+(?:about|on|regarding)\s+(?:our|their)\b"

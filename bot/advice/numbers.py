@@ -73,7 +73,7 @@ _CATALOGUE_WORDS = (r"classes|categories|labels|buckets|queues|tags|intents|code
                     r"sections|components|procedures")
 # Nouns for people and places, which are never examples ("400 technicians").
 _PEOPLE_PLACES = re.compile(
-    r"(?:\w+(?:ians|ists|ees)|nurses|doctors|lawyers|attorneys|reps|drivers|analysts|editors|"
+    r"(?:(?!\w*lists\b)\w+(?:ians|ists|ees)|nurses|doctors|lawyers|attorneys|reps|drivers|analysts|editors|"
     r"writers|translators|recruiters|teachers|students|patients|volunteers|partners|"
     r"accountants|adjusters|underwriters|designers|scientists|researchers|managers|"
     r"subscribers|followers|tenants|guests|passengers|vehicles|trucks|beds|branches|"
@@ -186,6 +186,7 @@ def _candidates(text: str) -> list[tuple[int, int, int]]:
 _LABEL_VERB = (
     r"(?:labell?ed|annotated|tagged|coded|scored|graded|reviewed|verified|approved|checked|"
     r"categori[sz]ed|classified|curated|vetted|double[\s-]checked|triaged|adjudicated|typed|keyed|"
+    r"written|authored|drafted|"
     r"entered|hand[\s-]entered|transcribed|"
     r"signed\s+off(?:\s+on)?)"
 )
@@ -239,7 +240,7 @@ def _evidence(text: str, value: int, start: int, end: int) -> int:
         score += 3  # "so ~1.5k total" restates the count that matters
     if re.match(r"\s*(?:[\w'/]+[\s-]+){0,3}?(?:" + _DATA_WORDS + r")(?![\w])", after):
         score += 2
-    if re.search(r"(?:" + _DATA_WORDS + r"|data)\s*(?:of|:|=|-|\(|,|is|are|total(?:ing)?|"
+    if re.search(r"(?:" + _DATA_WORDS + r"|data)\s*(?:of|:|=|-|\(|,|is|are|total(?:ing)?|number|"
                  r"(?:we|i)\s+(?:have|got|had))?\s*$", before):
         score += 1
     if re.search(_POSSESSION + r"\s+(?:\w+\s+)?$", before):

@@ -233,6 +233,8 @@ def _embedding_goals(clause: _ClauseCues) -> tuple[str, ...]:
     goals = FAMILIES["goal"]
     if clause.task or clause.effort or clause.score or set(clause.terms) & BEHAVIOUR_TERMS:
         goals = tuple(g for g in goals if g not in KNOWLEDGE_GOALS)
+    if clause.effort:  # the rules they tried are effort, not the complaint
+        goals = tuple(g for g in goals if g != Goal.COMPLEX_INSTRUCTIONS.value)
     if clause.about_fine_tuning:
         goals = tuple(g for g in goals if g != Goal.COST_LATENCY.value)
     return goals
