@@ -93,7 +93,7 @@ _RATE = (
 )
 
 _NUMBER = re.compile(
-    r"(?<![\w.])(?P<approx>~|≈|about\s+|around\s+|roughly\s+|approx\.?\s+|approximately\s+|"
+    r"(?<![\w.])(?P<approx>~|≈|about\s+|around\s+|roughly\s+|like\s+|approx\.?\s+|approximately\s+|"
     r"over\s+|more\s+than\s+|under\s+|less\s+than\s+|nearly\s+|almost\s+|only\s+|just\s+)?"
     r"(?P<num>\d{1,3}(?:[,\s]\d{3})+|\d{1,3}(?:\.\d{3})+(?![\d.])|\d+(?:\.\d+)?)\s*"
     r"(?P<suffix>k|K|m|M|mil|mio|million|thousand)?(?!\w|\.\d)(?!\s*%)",
@@ -200,8 +200,9 @@ _POSSESSION = (
 def _evidence(text: str, value: int, start: int, end: int) -> int:
     after = text[end : end + 60]
     before = text[max(0, start - 40) : start]
-    labelled_by = r"(?:\s+(?:up|in|out))?\s+(?:by|from)\b"
-    if re.match(r"\s*(?:[\w'/-]+\s+){1,3}?" + _LABEL_VERB + labelled_by, after):
+    labelled_by = (r"(?:" + _LABEL_VERB + r"(?:\s+(?:up|in|out))?\s+(?:by|from)|"
+                   r"(?:made|done|created)\s+by\s+hand)\b")
+    if re.match(r"\s*(?:[\w'/-]+\s+){1,3}?" + labelled_by, after):
         return 3  # "950 applications tagged by recruiters", "9,000 pages typed up by our staff"
     if re.match(r"\s*(?:" + _NOT_DATA_WORDS + r")(?![\w])", after) or _PEOPLE_PLACES.match(
             after.strip()):

@@ -87,6 +87,10 @@ def test_prompting_exhausted(text: str) -> None:
         "we haven't tried asking it things different ways",
         "the prompt, if I'm honest, is one sentence",
         "nobody's had time to work on the prompt",
+        "I've given it one short instruction so far",
+        "only tried a 1-line prompt",
+        "I pasted our old prompt into the small model once",
+        "the only thing we've tried is pasting a request into the chat window",
     ],
 )
 def test_prompting_not_tried(text: str) -> None:
@@ -157,6 +161,10 @@ def test_no_prompting_statement(text: str) -> None:
         ("four heads wrote them and they all sound different", "unreviewed"),
         ("I spot-checked some and a fair few were wrong", "unreviewed"),
         ("we had the AI draft them and nobody went back to check", "unreviewed"),
+        ("2k gpt4-labelled samples", "unreviewed"),
+        ("quotes in a dozen different template versions", "unreviewed"),
+        ("summaries from our old chatbot, which was often wrong", "unreviewed"),
+        ("freelancers wrote them and none went through editorial review", "unreviewed"),
     ],
 )
 def test_data_quality(text: str, expected: str | None) -> None:
@@ -201,6 +209,10 @@ def test_goal_negation(text: str, expected: bool) -> None:
         ("the drafts regularly break three or four of them", True),
         ("it ignores our naming convention", True),
         ("the portal rejects forms whose fields come out of order", False),
+        ("it keeps missing steps in our instructions", True),
+        ("it keeps reordering them or dropping the last one", True),
+        ("half the time it jumps straight to the summary", True),
+        ("we spent weeks reordering the queues and adding rules", False),  # our work
     ],
 )
 def test_ignored_instructions(text: str, expected: bool) -> None:
@@ -282,6 +294,12 @@ def test_named_task(text: str, expected: bool) -> None:
         ("a bot that quotes our official breed standards", "know_documents"),
         ("it still gets about one in six wrong", None),  # a task's error rate
         ("we don't have any curated set yet", None),
+        ("it still cites procedures that were superseded", "recent_knowledge"),
+        ("duty rates are revised every budget", "recent_knowledge"),
+        ("the bot mixes up our clients' renewal dates", "factual_accuracy"),
+        ("families should get our actual package prices", "factual_accuracy"),
+        ("the desk bot quotes the wrong insurance excess", "factual_accuracy"),
+        ("reporters need it to know our house rules", "know_documents"),
     ],
 )
 def test_knowledge_need(text: str, expected: str | None) -> None:

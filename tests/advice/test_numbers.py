@@ -17,6 +17,11 @@ from bot.advice.numbers import example_count
         ("we made 700, but only about 150 are in the current layout", 150),
         ("only ~300 done properly so far", 300),
         ("800+ of her old letters", 800),
+        ("only got like 200 done by hand", 200),
+        ("we have 320 checklists we'd consider good", 320),  # "checklists" are no people
+        ("our labelled examples number around 400", 400),
+        ("roughly 150 labels written by curators", 150),
+        ("about 90 cards made by hand", 90),
         ("we have 50,000 support tickets sitting around", 50000),  # "around" is no rate
         ("9,000 pages typed up by our scanning staff", 9000),
         ("15 000 products with their category", 15000),
@@ -88,6 +93,7 @@ def test_counts_in_many_shapes(text: str, expected: int) -> None:
         "a 5 step runbook",
         "about 200k calls/month on the big model",
         "a co-op of about sixty boats",
+        "we've done like 40 prompt iterations",
     ],
 )
 def test_numbers_that_are_not_example_counts(text: str) -> None:
