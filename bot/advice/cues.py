@@ -191,7 +191,7 @@ _UNREVIEWED = re.compile(
     r"these|the\s+\w+)\s+(?:didn'?t|don'?t|do\s+not|did\s+not|doesn'?t|fail(?:ed)?\s+to)\s+"
     r"(?:\w+\s+)?(?:follow|match|meet|fit|reflect|use)|"
     r"all\s+over\s+the\s+place|should\s+(?:not\s+)?have\s+been\s+(?:rejected|flagged|corrected|"
-    r"approved)|disagree\w*(?!\s+(?:were\s+|are\s+|got\s+|all\s+)?(?:resolved|adjudicated|reconciled|settled))|agreed\s+(?:with\s+each\s+other\s+)?(?:only|in\s+only)|"
+    r"approved)|disagree\w*|agreed\s+(?:with\s+each\s+other\s+)?(?:only|in\s+only)|"
     r"(?:low|poor)\s+(?:inter[\s-]annotator\s+)?agreement|"
     r"(?:they'?re|they\s+are|those\s+are|these\s+are|it'?s)\s+(?:often|frequently|sometimes|mostly|"
     r"usually|regularly|occasionally|partly|largely)\s+(?:wrong|incorrect|mislabell?ed|off|bad|"
@@ -222,7 +222,6 @@ _REVIEWED = re.compile(
     r"\b(?:reviewed|verified|vetted|approved|checked|validated|qa'?d|quality[\s-]checked|"
     r"gold(?:en)?|signed\s+off|quality[\s-]controll?ed|subbed|sub-edited|hand[\s-](?:labell?ed|annotated|written|curated|checked)|"
     r"curated|audited|double[\s-]checked|spot[\s-]checked|expert[\s-]labell?ed|adjudicated|"
-    r"disagreements?\s+(?:were\s+|are\s+|all\s+)?(?:resolved|reconciled|settled)|"
     r"labell?ed\s+by\s+(?:our\s+)?(?:experts?|clinicians|doctors|lawyers|analysts|"
     r"editors|specialists|the\s+\w+\s+team)|corrected|proofread|clean)\b"
 )
@@ -310,10 +309,12 @@ _MESSY_INPUT = re.compile(
 )
 
 
-# "two analysts who reconciled every disagreement": a review step, not doubt
+# "two analysts who reconciled every disagreement", "disagreements resolved by a lead":
+# a review step, not doubt
 _SETTLED_DISAGREEMENT = re.compile(
     r"\b(?:reconcil\w*|resolv\w*|adjudicat\w*|settl\w*)\s+(?:on\s+|of\s+)?(?:every|all|each|any|the|"
     r"their)?\s*disagreements?\b"
+    r"|\bdisagreements?\s+(?:were\s+|are\s+|got\s+|all\s+)?(?:resolved|adjudicated|reconciled|settled)\b"
 )
 
 

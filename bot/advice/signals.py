@@ -169,7 +169,18 @@ class _ClauseCues:
         return self.negated or self.describes_data or self.short
 
 
-def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]:
+def _read_clauses(units: Sequence[str]) -> list[_ClauseCues]:
+    """Each clause's cues, read once per turn. A clause inside a sentence that asks what
+    fine-tuning costs is about fine-tuning too ("Can you fine-tune GPT-4o" inside "...,
+    and what would it cost us?")."""
+    read = [_ClauseCues.read(unit) for unit in units]
+    about = [unit for unit, clause in zip(units, read, strict=True) if clause.about_fine_tuning]
+    return [replace(clause, about_fine_tuning=True)
+            if not clause.about_fine_tuning and any(unit in s for s in about) else clause
+            for unit, clause in zip(units, read, strict=True)]
+
+
+def _turn_evidence(read: Sequence[_ClauseCues], scores: np.ndarray) -> dict[str, float]:
     """Per class, its best lead over `neutral` among the turn's clauses where it is
     its family's top class. Each family (goal, prompting, data, kb) competes only
     with `neutral`, so one clause can carry a goal and a piece of evidence at once
@@ -181,13 +192,8 @@ def _turn_evidence(units: Sequence[str], scores: np.ndarray) -> dict[str, float]
     def credit(name: str, lead: float) -> None:
         best[name] = max(best.get(name, 0.0), lead)
 
-    about_fine_tuning = [u for u in units if cues.asks_about_fine_tuning(u)]
     ignored = stated_need = False
-    for unit, row in zip(units, scores, strict=True):
-        clause = _ClauseCues.read(unit)
-        if not clause.about_fine_tuning and any(unit in s for s in about_fine_tuning):
-            # "Can you fine-tune GPT-4o" inside "..., and what would it cost us?"
-            clause = replace(clause, about_fine_tuning=True)
+    for clause, row in zip(read, scores, strict=True):
         for name, lead in _grammar_goals(clause).items():
             credit(name, lead)
         for family, members in FAMILIES.items():
@@ -240,13 +246,13 @@ def _embedding_goals(clause: _ClauseCues) -> tuple[str, ...]:
     return goals
 
 
-def _ignores_non_format_rules(unit: str) -> bool:
+def _ignores_non_format_rules(clause: _ClauseCues) -> bool:
     """The model ignores rules it was given, and they are not format rules ("doesn't
     follow the layout rules" is the output-format case, which fine-tuning can help)."""
-    return cues.ignores_instructions(unit) and Goal.OUTPUT_FORMAT.value not in cues.goal_terms(unit)
+    return clause.ignores and Goal.OUTPUT_FORMAT.value not in clause.terms
 
 
-def _ruled_out(units: Sequence[str], encode_units: EncodeUnits,
+def _ruled_out(units: Sequence[str], read: Sequence[_ClauseCues], encode_units: EncodeUnits,
                index: ExemplarIndex) -> set[str]:
     """Goals the turn rules out ("we don't care about tone at all"): the top goal of
     each short clause that negates one, embedded on its own so that the rest of the
@@ -254,15 +260,15 @@ def _ruled_out(units: Sequence[str], encode_units: EncodeUnits,
     neutral = CLASSES.index(NEUTRAL)
     cols = [CLASSES.index(g.value) for g in Goal]
     out: set[str] = set()
-    for unit in units:
-        # "80 memos the partners think are good" praises the data, rules out nothing
-        about_data = cues.mentions_data(unit) or example_count(unit) is not None
-        short = len(unit.split()) <= NEGATION_CLAUSE_WORDS
-        if short and cues.negates_goal(unit) and not about_data:
-            row = index.class_scores(encode_units(unit, [unit]))[0]
-            j = max(cols, key=lambda c: row[c])
-            if row[j] > row[neutral]:
-                out.add(CLASSES[j])
+    for unit, clause in zip(units, read, strict=True):
+        if not clause.negated or len(unit.split()) > NEGATION_CLAUSE_WORDS:
+            continue
+        if cues.mentions_data(unit) or example_count(unit) is not None:
+            continue  # "80 memos the partners think are good" praises the data
+        row = index.class_scores(encode_units(unit, [unit]))[0]
+        j = max(cols, key=lambda c: row[c])
+        if row[j] > row[neutral]:
+            out.add(CLASSES[j])
     return out
 
 
@@ -342,11 +348,12 @@ def extract_signals(
         units = clauses(turn)
         scores = index.class_scores(encode_units(turn, units)) if units else np.zeros(
             (0, len(CLASSES)))
-        evidence = _turn_evidence(units, scores)
+        read = _read_clauses(units)
+        evidence = _turn_evidence(read, scores)
         if cues.denies_use_case(turn):
             evidence = {k: v for k, v in evidence.items() if k not in FAMILIES["goal"]}
-        stated = {g for u in units if not cues.negates_goal(u) for g in cues.goal_terms(u)}
-        for goal_name in _ruled_out(units, encode_units, index) - stated:
+        stated = {g for clause in read if not clause.negated for g in clause.terms}
+        for goal_name in _ruled_out(units, read, encode_units, index) - stated:
             evidence.pop(goal_name, None)
             signals.goals.pop(goal_name, None)
         for goal in Goal:
@@ -369,7 +376,7 @@ def extract_signals(
         if kb or evidence.get("kb_in_place", 0.0) >= STRONG:
             signals.knowledge_base = "in_place"
         if cues.mentions_instructions(turn):  # the latest word on the rules counts
-            signals.instructions_ignored = any(_ignores_non_format_rules(u) for u in units)
+            signals.instructions_ignored = any(_ignores_non_format_rules(c) for c in read)
         signals.mentions_openai |= bool(_OPENAI.search(turn))
         signals.mentions_open_models |= bool(_OPEN_MODELS.search(turn))
     return signals

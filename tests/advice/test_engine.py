@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.advice.framework import KNOWLEDGE_GOALS
 from bot.advice.signals import ExemplarIndex, extract_signals
 from bot.advice.verdict import decide
 from bot.rag.embeddings import MiniLMEmbedder
@@ -112,7 +113,9 @@ def _signals(text: str, embedder: MiniLMEmbedder, index: ExemplarIndex) -> dict:
 def test_fine_tunings_own_price_is_not_a_cost_goal_in_any_clause(
     embedder: MiniLMEmbedder, exemplar_index: ExemplarIndex
 ) -> None:
-    text = "Could we tune Llama 3 ourselves, and roughly what would that set us back?"
+    # without reading the clause in its sentence, "Is it possible to fine-tune GPT-4o mini"
+    # alone matches the cheaper-model goal
+    text = "Is it possible to fine-tune GPT-4o mini, and what would that cost us?"
     assert "cost_latency" not in _signals(text, embedder, exemplar_index)["goals"]
 
 
@@ -133,7 +136,7 @@ def test_rules_the_model_ignores_are_not_knowledge_it_lacks(
             "escalation rule. Would fine-tuning make it stick?")
     goals = _signals(text, embedder, exemplar_index)["goals"]
     assert "complex_instructions" in goals
-    assert not set(goals) & {"know_documents", "factual_accuracy", "recent_knowledge"}
+    assert not set(goals) & {g.value for g in KNOWLEDGE_GOALS}
 
 
 def test_a_later_turn_saying_the_rules_are_followed_now_settles_them(
