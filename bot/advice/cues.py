@@ -18,13 +18,8 @@ _WORD = re.compile(r"[a-z0-9']+(?:-[a-z0-9']+)*")
 # Concepts, as word stems; typos within one edit of a stem also match.
 _PROMPT_STEMS = ("prompt", "prompting", "prompts", "prompted", "few-shot", "fewshot",
                  "zero-shot", "instruction", "instructions")
-# "instructions" is prompting work only when someone worked on them ("we rewrote the
-# instructions"); "it doesn't follow our instructions" is a complaint, not an attempt.
-_INSTRUCTION_WORK = re.compile(
-    r"\b(?:tried|iterat\w*|rewr\w+|tweak\w*|refin\w*|spent|reword\w*|improv\w*|"
-    r"engineer\w*|optimi[sz]\w*|tun\w*|clarif\w*|restructur\w*|polish\w*|"
-    r"haven'?t\s+\w+|never|worded|careful\w*|detailed|explicit)\b[^.!?]{0,40}\binstructions?\b"
-)
+# ("it doesn't follow our instructions" names the concept but is a complaint, not an
+# attempt: prompting_polarity leaves such clauses to ignores_instructions.)
 _PROMPT_PHRASES = re.compile(
     r"few[\s-]?shot|system\s+(?:prompt|message)|in[\s-]context|prompt\s+engineering|"
     r"chain[\s-]of[\s-]thought|schema\s+(?:hints?|descriptions?)|structured[\s-]outputs?|json\s+mode|"
@@ -33,12 +28,13 @@ _PROMPT_PHRASES = re.compile(
     r"(?:a\s+list|lists|examples|samples|a\s+persona|a\s+style)|(?:style|voice|tone)\s+guide|"
     r"\bpersona\b|banned\s+(?:words|phrases)|(?:words|phrases)\s+to\s+avoid|"
     # ... and in everyday words: "how we ask it", "the wording of our request"
-    r"\b(?:the|our|its|different|new|better|clearer|it)\s+(?:\w+\s+)?instructions\b|\b(?:the|our)\s+wording\b|\breword\w*|"
+    r"\b(?:the|our)\s+wording\b|\breword\w*|"
     r"\b(?:how|what|way)\s+we\s+ask\b|\bways?\s+(?:of|to)\s+(?:asking|ask|explain|instruct|tell)\w*|"
     r"\b(?:we|i)(?:'ve|\s+have)?\s+(?:only\s+|just\s+|tried\s+|barely\s+)?(?:asking|ask|asked)\s+it\b|"
     r"\b(?:tried|try|trying)\s+asking\s+it\b|\bpast(?:e|ed|ing)\b[^.!?]{0,60}\binto\s+(?:the\s+|a\s+)?"
     r"(?:chat|chatgpt|window|box)|\bhowever\s+we\s+(?:ask|word|phrase)\b|\binstructing\b|"
-    r"\binstructions\s+(?:are|were)\b|\b(?:way|ways)\s+(?:\w+\s+){0,5}?to\s+(?:explain|ask|word|phrase)\b|\bexplain\w*\s+(?:it|to\s+it|carefully)\b|\b(?:our|the)\s+request\b"
+    r"\b(?:way|ways)\s+(?:\w+\s+){0,5}?to\s+(?:explain|ask|word|phrase)\b|"
+    r"\bexplain\w*\s+(?:it|to\s+it|carefully)\b|\b(?:our|the)\s+request\b"
 )
 
 _NEGATED_ATTEMPT = re.compile(
@@ -273,7 +269,7 @@ def _normalise(text: str) -> str:
 def mentions_prompting(text: str) -> bool:
     low = _normalise(text)
     return (
-        bool(_PROMPT_PHRASES.search(low) or _INSTRUCTION_WORK.search(low))
+        bool(_PROMPT_PHRASES.search(low))
         or any(_near(part, _PROMPT_STEMS) for w in _WORD.findall(low)
                for part in {w.removesuffix("'s"), *w.split("-")})
     )
