@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.advice.answer import Answer, OfflineWriter, Writer, build_answer, gather_evidence
-from bot.advice.framework import Goal
+from bot.advice.framework import Goal, Verdict
 from bot.advice.signals import EncodeUnits, ExemplarIndex, extract_signals
 from bot.advice.verdict import decide
 from bot.inputs import clean_question
@@ -15,6 +15,8 @@ from bot.rag.retrieve import Retriever
 
 log = logging.getLogger(__name__)
 RETRIEVAL_TURNS = 3  # recent user turns that form the retrieval query
+# turns -> probability of each verdict (`VerdictModel.probabilities`)
+Estimate = Callable[[Sequence[str]], Mapping[Verdict, float]]
 
 
 class Advisor:
@@ -26,6 +28,7 @@ class Advisor:
         writer: Writer,
         today: Callable[[], dt.date],
         top_k: int = 4,
+        estimate: Estimate | None = None,
     ) -> None:
         self._encode_units = encode_units
         self._index = index
@@ -33,13 +36,15 @@ class Advisor:
         self._writer = writer
         self._today = today
         self._top_k = top_k
+        self._estimate = estimate
         self._fallback = OfflineWriter()
 
     def answer(self, conversation: Sequence[str]) -> Answer:
         """Answer the last user turn, using every earlier turn as context."""
         turns = [clean_question(turn) for turn in conversation]
         signals = extract_signals(turns, self._encode_units, self._index)
-        decision = decide(signals, self._today(), turns[-1])
+        estimate = self._estimate(turns) if self._estimate else None
+        decision = decide(signals, self._today(), turns[-1], estimate)
         # Retrieval reads the recent thread ("we have 2k examples" alone retrieves
         # nothing useful); for a single question this reuses its cached token states.
         query = "\n".join(turns[-RETRIEVAL_TURNS:])
@@ -54,7 +59,10 @@ class Advisor:
                 raise
             log.warning("LLM writer failed; using the offline composer", exc_info=True)
             text = self._fallback.write(turns, evidence)
-        return build_answer(evidence, text, signals.to_dict())
+        facts = signals.to_dict()
+        if estimate is not None:
+            facts["model_estimate"] = {v.value: round(p, 3) for v, p in estimate.items()}
+        return build_answer(evidence, text, facts)
 
 
 def read_goal(text: str, encode_units: EncodeUnits, index: ExemplarIndex,

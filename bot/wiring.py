@@ -11,6 +11,7 @@ from bot.advice.answer import OfflineWriter, Writer
 from bot.advice.exemplars import build_index
 from bot.advice.framework import Goal
 from bot.advice.signals import ExemplarIndex
+from bot.advice.verdict_model import VerdictModel
 from bot.advisor import Advisor, read_goal
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -81,6 +82,7 @@ class Services:
             writer=self.writer,
             today=self.settings.current_date,
             top_k=self.settings.top_k,
+            estimate=VerdictModel(self.embedder).probabilities,
         )
 
     @cached_property

@@ -15,6 +15,7 @@ import pytest
 
 from bot.advice.exemplars import build_index
 from bot.advice.signals import ExemplarIndex
+from bot.advice.verdict_model import VerdictModel
 from bot.config import Settings, get_settings
 from bot.rag.embeddings import MiniLMEmbedder
 from bot.wiring import Services, build_services
@@ -26,6 +27,11 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def embedder() -> MiniLMEmbedder:
     return MiniLMEmbedder()
+
+
+@pytest.fixture(scope="session")
+def verdict_model(embedder: MiniLMEmbedder) -> VerdictModel:
+    return VerdictModel(embedder)
 
 
 @pytest.fixture(scope="session")

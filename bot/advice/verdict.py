@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.advice import framework as fw
@@ -20,6 +21,8 @@ INSTRUCTION_MARGIN = 0.0  # instruction-following wins exact ties
 # grammar says the model ignores the rules it was given: then that is the complaint.
 EXHAUSTED_INSTRUCTION_MARGIN = 0.15
 KNOWLEDGE_GOALS = fw.KNOWLEDGE_GOALS
+# The rules' verdict stands unless the learned model gives it less than this probability.
+MODEL_VETO = 0.1
 
 HEADLINES = {
     Verdict.FINE_TUNE: "Fine-tuning fits this case",
@@ -105,84 +108,128 @@ def _route_rules(signals: Signals, today: dt.date, question: str) -> list[Rule]:
     return rules
 
 
-def decide(signals: Signals, today: dt.date, question: str = "") -> Decision:
-    """The verdict for `signals` on `today` (provider dates depend on it)."""
+def decide(signals: Signals, today: dt.date, question: str = "",
+           estimate: Mapping[Verdict, float] | None = None) -> Decision:
+    """The verdict for `signals` on `today` (provider dates depend on it).
+
+    The rules below read the signals; `estimate`, the learned model's probability of
+    each verdict (`verdict_model`), overrules them when it all but excludes their
+    verdict (`combine`). Either way the reasons are written for the final verdict."""
+    goal = _rule_goal(signals)
+    verdict = _rule_verdict(goal, signals)
+    if estimate is not None:
+        verdict = combine(verdict, estimate)
+        goal = _goal_for(verdict, goal, signals)
+    return _explain(verdict, goal, signals, today, question)
+
+
+def combine(rule_verdict: Verdict, estimate: Mapping[Verdict, float]) -> Verdict:
+    """The rules' verdict, unless the model gives it under `MODEL_VETO`: then the
+    model's most likely one. (Measured on held-out sets, this beats either alone: the
+    rules catch terse facts the model blurs, the model catches meaning the rules miss.)"""
+    if estimate.get(rule_verdict, 0.0) >= MODEL_VETO:
+        return rule_verdict
+    return max(estimate, key=estimate.__getitem__)
+
+
+def _rule_goal(signals: Signals) -> Goal | None:
     goals = _active_goals(signals)
     goal = _primary_goal(goals, signals)
-    if (goal is not None and goal not in KNOWLEDGE_GOALS and goals[goal] < CONFIDENT_GOAL
-            and signals.prompting == "unknown" and signals.examples is None
-            and signals.data_quality == "unknown"):
+    if goal is None:
+        return None
+    faint = goals[goal] < CONFIDENT_GOAL
+    if (faint and goal not in KNOWLEDGE_GOALS and signals.prompting == "unknown"
+            and signals.examples is None and signals.data_quality == "unknown"):
         # A faint hint of a behaviour goal and nothing else: ask, don't guess. (A faint
         # knowledge goal, as in "fine-tune on our wiki?", still gets the RAG answer.)
-        goal = None
-    if goal is not None and goals[goal] < CONFIDENT_GOAL and signals.prompting == "not_tried":
+        return None
+    if faint and signals.prompting == "not_tried":
         # A faint goal from a team that has not tried prompting: prompting comes first
         # whatever the goal turns out to be.
-        goal = None
-    n = signals.examples
-    enough = n is not None and n >= fw.MIN_EXAMPLES
-    too_few = n is not None and n < fw.MIN_EXAMPLES
-    openai_rules = fw.openai_status(today) if signals.mentions_openai else []
+        return None
+    return goal
 
-    if goal is None and signals.prompting == "not_tried":
-        return Decision(
-            Verdict.PROMPT, HEADLINES[Verdict.PROMPT], None,
-            [fw.PROMPT_FIRST, fw.EXHAUSTING_PROMPTING, fw.FOUR_CASES, *openai_rules],
-            [ASK_GOAL, ASK_PROMPTING],
-        )
+
+def _rule_verdict(goal: Goal | None, signals: Signals) -> Verdict:
+    n = signals.examples
     if goal is None:
-        return Decision(
-            Verdict.UNCLEAR, HEADLINES[Verdict.UNCLEAR], None,
-            [fw.BEHAVIOUR_NOT_KNOWLEDGE, fw.FOUR_CASES, fw.PROMPT_FIRST, *openai_rules],
-            [ASK_GOAL, ASK_PROMPTING, ASK_COUNT],
-        )
+        return Verdict.PROMPT if signals.prompting == "not_tried" else Verdict.UNCLEAR
     info = GOALS[goal]
     if not info.fine_tuning_helps:
-        if info.alternative is Verdict.RAG:
-            reasons = [Rule(info.reason, info.citation), fw.BEHAVIOUR_NOT_KNOWLEDGE,
-                       fw.KNOWLEDGE_BASE, *openai_rules]
-            return Decision(Verdict.RAG, HEADLINES[Verdict.RAG], goal, reasons, [ASK_DOCS])
-        reasons = [Rule(info.reason, info.citation), fw.PROMPT_FIRST,
-                   fw.EXHAUSTING_PROMPTING, *openai_rules]
-        return Decision(Verdict.PROMPT, HEADLINES[Verdict.PROMPT], goal, reasons,
-                        [ASK_PROMPTING])
-
-    goal_rule = Rule(info.reason, info.citation)
+        return Verdict.RAG if info.alternative is Verdict.RAG else Verdict.PROMPT
     if signals.prompting == "not_tried" or (signals.prompting == "unknown" and n is None):
-        follow = [ASK_PROMPTING] + ([ASK_COUNT] if n is None else [])
-        return Decision(
-            Verdict.PROMPT, HEADLINES[Verdict.PROMPT], goal,
-            [goal_rule, fw.PROMPT_FIRST, fw.EXHAUSTING_PROMPTING, _data_rule(signals),
+        return Verdict.PROMPT
+    if (n is not None and n < fw.MIN_EXAMPLES) or signals.data_quality == "unreviewed":
+        return Verdict.COLLECT_DATA
+    return Verdict.FINE_TUNE if n is not None else Verdict.UNCLEAR
+
+
+def _fits(verdict: Verdict, goal: Goal) -> bool:
+    """Whether `goal` can explain `verdict`."""
+    if verdict is Verdict.RAG:
+        return goal in KNOWLEDGE_GOALS
+    if verdict is Verdict.PROMPT:
+        return goal not in KNOWLEDGE_GOALS
+    return GOALS[goal].fine_tuning_helps
+
+
+def _goal_for(verdict: Verdict, goal: Goal | None, signals: Signals) -> Goal | None:
+    """The rules' goal if it explains `verdict`, else the strongest goal that does."""
+    if goal is not None and _fits(verdict, goal):
+        return goal
+    fitting = {Goal(g): s for g, s in signals.goals.items()
+               if s >= GOAL_MIN and _fits(verdict, Goal(g))}
+    return max(fitting, key=fitting.__getitem__) if fitting else None
+
+
+def _explain(verdict: Verdict, goal: Goal | None, signals: Signals, today: dt.date,
+             question: str) -> Decision:
+    """The decision for `verdict`, with the reasons and follow-ups that back it."""
+    n = signals.examples
+    openai_rules = fw.openai_status(today) if signals.mentions_openai else []
+    goal_rules = [Rule(GOALS[goal].reason, GOALS[goal].citation)] if goal else []
+
+    def decision(reasons: list[Rule], follow: list[str]) -> Decision:
+        return Decision(verdict, HEADLINES[verdict], goal, reasons, follow)
+
+    if verdict is Verdict.RAG:
+        return decision([*goal_rules, fw.BEHAVIOUR_NOT_KNOWLEDGE, fw.KNOWLEDGE_BASE,
+                         *openai_rules], [ASK_DOCS])
+    if verdict is Verdict.PROMPT and goal is None:
+        return decision([fw.PROMPT_FIRST, fw.EXHAUSTING_PROMPTING, fw.FOUR_CASES,
+                         *openai_rules], [ASK_GOAL, ASK_PROMPTING])
+    if verdict is Verdict.PROMPT and not GOALS[goal].fine_tuning_helps:  # type: ignore[index]
+        return decision([*goal_rules, fw.PROMPT_FIRST, fw.EXHAUSTING_PROMPTING,
+                         *openai_rules], [ASK_PROMPTING])
+    if verdict is Verdict.PROMPT:
+        return decision(
+            [*goal_rules, fw.PROMPT_FIRST, fw.EXHAUSTING_PROMPTING, _data_rule(signals),
              *openai_rules],
-            follow,
-        )
-    if too_few or signals.data_quality == "unreviewed":
-        reasons = [goal_rule, _data_rule(signals), fw.DATA_CORRECT, fw.DATA_SPECIFIC,
-                   fw.HELD_OUT, *openai_rules]
+            [ASK_PROMPTING] + ([ASK_COUNT] if n is None else []))
+    if verdict is Verdict.UNCLEAR and goal is None:
+        return decision([fw.BEHAVIOUR_NOT_KNOWLEDGE, fw.FOUR_CASES, fw.PROMPT_FIRST,
+                         *openai_rules], [ASK_GOAL, ASK_PROMPTING, ASK_COUNT])
+    if verdict is Verdict.UNCLEAR:
+        # A fine-tuning case with prompting exhausted but too little said about data.
+        return decision([*goal_rules, fw.DATA_SUFFICIENT, fw.DATA_CORRECT, *openai_rules],
+                        [ASK_COUNT, ASK_REVIEW])
+    if verdict is Verdict.COLLECT_DATA:
         follow = [] if n is not None else [ASK_COUNT]
         if signals.data_quality != "reviewed":
             follow.append(ASK_REVIEW)
-        return Decision(Verdict.COLLECT_DATA, HEADLINES[Verdict.COLLECT_DATA], goal,
-                        reasons, [*follow, ASK_HELD_OUT])
-    if enough:
-        reasons = [goal_rule]
-        follow = []
-        if signals.prompting == "exhausted":
-            reasons.append(Rule(
-                "You have already pushed prompting to its limit, so the guidance's "
-                "'prompt first' test is met.", fw.PROMPT_FIRST.citation))
-        else:
-            reasons.append(fw.PROMPT_FIRST)
-            follow.append(ASK_PROMPTING)
-        reasons += [_data_rule(signals), fw.DATA_CORRECT, fw.HELD_OUT,
-                    *_route_rules(signals, today, question)]
-        if signals.data_quality == "unknown":
-            follow.append(ASK_REVIEW)
-        follow += [ASK_HELD_OUT, ASK_ROUTE]
-        return Decision(Verdict.FINE_TUNE, HEADLINES[Verdict.FINE_TUNE], goal, reasons, follow)
-    # A fine-tuning case with prompting exhausted but nothing said about data.
-    return Decision(
-        Verdict.UNCLEAR, HEADLINES[Verdict.UNCLEAR], goal,
-        [goal_rule, fw.DATA_SUFFICIENT, fw.DATA_CORRECT, *openai_rules],
-        [ASK_COUNT, ASK_REVIEW],
-    )
+        return decision([*goal_rules, _data_rule(signals), fw.DATA_CORRECT, fw.DATA_SPECIFIC,
+                         fw.HELD_OUT, *openai_rules], [*follow, ASK_HELD_OUT])
+    reasons = list(goal_rules)
+    follow = []
+    if signals.prompting == "exhausted":
+        reasons.append(Rule(
+            "You have already pushed prompting to its limit, so the guidance's "
+            "'prompt first' test is met.", fw.PROMPT_FIRST.citation))
+    else:
+        reasons.append(fw.PROMPT_FIRST)
+        follow.append(ASK_PROMPTING)
+    reasons += [_data_rule(signals), fw.DATA_CORRECT, fw.HELD_OUT,
+                *_route_rules(signals, today, question)]
+    if signals.data_quality == "unknown":
+        follow.append(ASK_REVIEW)
+    return decision(reasons, [*follow, ASK_HELD_OUT, ASK_ROUTE])

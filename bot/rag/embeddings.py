@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,14 +79,30 @@ class MiniLMEmbedder:
 
     def __init__(self, model_dir: Path | None = None) -> None:
         self._model_dir = model_dir
+        self._base: MiniLMEmbedder | None = None
+        self._deltas: Mapping[str, np.ndarray] = {}
         self._lock = threading.Lock()
         self._weights: dict[str, np.ndarray] | None = None
         self._tokenizer: Tokenizer | None = None
         self._states_cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
 
+    def adapted(self, deltas: Mapping[str, np.ndarray]) -> MiniLMEmbedder:
+        """An encoder with this one's tokenizer and weights, plus `deltas` (weight name
+        -> (in, out) increment, e.g. a merged LoRA adapter) added to those kernels.
+        Unchanged weights are shared, not copied; loading stays lazy."""
+        encoder = MiniLMEmbedder(self._model_dir)
+        encoder._base, encoder._deltas = self, dict(deltas)
+        return encoder
+
     # -- loading ---------------------------------------------------------------
     def _load(self) -> tuple[dict[str, np.ndarray], Tokenizer]:
         with self._lock:
+            if self._base is not None and self._weights is None:
+                base_weights, self._tokenizer = self._base._load()
+                weights = dict(base_weights)
+                for name, delta in self._deltas.items():
+                    weights[name] = (weights[name] + delta).astype(np.float32)
+                self._weights = weights
             if self._weights is None or self._tokenizer is None:
                 from safetensors.numpy import load_file
                 from tokenizers import Tokenizer
@@ -204,6 +220,12 @@ class MiniLMEmbedder:
         if alone:
             out[alone] = self.encode([units[i] for i in alone])
         return out
+
+    def mean_state(self, text: str) -> np.ndarray:
+        """The mean of `text`'s final token states, not normalised (the input of a
+        classification head trained on this encoder)."""
+        _, states = self._token_states(text)
+        return states.mean(axis=0)
 
     def _token_states(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
         """Token character offsets and final states for `text`, cached per text (a

@@ -1,7 +1,8 @@
 """Scores the verdict engine on labelled questions: `python tests/advice/eval_verdicts.py
 [FILE.jsonl ...] [--show-errors]`. Prints accuracy per file and a confusion summary.
 A file holds questions ({"q", "verdict"}) or threads ({"turns", "verdicts"}), whose
-every turn is scored on the conversation up to it."""
+every turn is scored on the conversation up to it. `--model FILE` scores with another
+trained verdict model, `--rules-only` without one."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ from pathlib import Path
 from bot.advice.exemplars import EXEMPLARS_FILE, build_index
 from bot.advice.signals import extract_signals
 from bot.advice.verdict import decide
+from bot.advice.verdict_model import MODEL_FILE, VerdictModel
 from bot.rag.embeddings import MiniLMEmbedder
 
 TODAY = dt.date(2026, 11, 28)
 HERE = Path(__file__).parent
 
 
-def run(files: list[Path], show_errors: bool, ids: str, exemplars: Path) -> None:
+def run(files: list[Path], show_errors: bool, ids: str, exemplars: Path,
+        model_file: Path | None) -> None:
     embedder = MiniLMEmbedder()
+    model = VerdictModel(embedder, model_file) if model_file else None
     index = build_index(embedder.encode, embedder.model_name, Path("/tmp/ft-advisor-cache"),
                         exemplars)
     for file in files:
@@ -33,11 +37,14 @@ def run(files: list[Path], show_errors: bool, ids: str, exemplars: Path) -> None
         confusion: Counter[tuple[str, str]] = Counter()
         for row_id, turns, want in _cases(rows):
             signals = extract_signals(turns, embedder.encode_units, index)
-            got = decide(signals, TODAY, turns[-1]).verdict.value
+            estimate = model.probabilities(turns) if model else None
+            got = decide(signals, TODAY, turns[-1], estimate).verdict.value
             confusion[(want, got)] += 1
             if got != want and show_errors:
                 print(f"  {row_id} want={want} got={got} :: {' / '.join(turns)[-160:]}")
                 print(f"      {signals.to_dict()}")
+                if estimate:
+                    print(f"      model: { {v.value: round(p, 2) for v, p in estimate.items()} }")
         right = sum(n for (want, got), n in confusion.items() if want == got)
         total = sum(confusion.values())
         print(f"{file.name} [{ids}]: {right}/{total} = {right / total:.1%}")
@@ -64,6 +71,9 @@ if __name__ == "__main__":
     parser.add_argument("--ids", choices=["all", "odd", "even"], default="all")
     parser.add_argument("--exemplars", type=Path, default=EXEMPLARS_FILE,
                         help="an exemplar file to try instead of the shipped one")
+    parser.add_argument("--model", type=Path, default=MODEL_FILE,
+                        help="a trained verdict model to try instead of the shipped one")
+    parser.add_argument("--rules-only", action="store_true", help="score without the model")
     args = parser.parse_args()
     run(args.files or [HERE / "data" / "heldout_questions.jsonl"], args.show_errors, args.ids,
-        args.exemplars)
+        args.exemplars, None if args.rules_only else args.model)

@@ -92,3 +92,40 @@ def test_openai_status_only_when_relevant() -> None:
     rag_openai = decide(signals({"know_documents": 0.3}, mentions_openai=True), TODAY)
     assert not any("OpenAI" in r.text for r in rag.reasons)
     assert any("OpenAI" in r.text for r in rag_openai.reasons)
+
+
+def _estimate(**probs: float) -> dict[Verdict, float]:
+    rest = (1 - sum(probs.values())) / (len(Verdict) - len(probs))
+    return {v: probs.get(v.value, rest) for v in Verdict}
+
+
+def test_the_model_overrules_only_a_verdict_it_all_but_excludes() -> None:
+    sig = signals({"tone_style": 0.2}, prompting="exhausted", examples=3000)
+    assert decide(sig, TODAY).verdict is Verdict.FINE_TUNE
+    doubtful = _estimate(fine_tune=0.2, collect_data=0.7)
+    assert decide(sig, TODAY, estimate=doubtful).verdict is Verdict.FINE_TUNE
+    excluded = _estimate(fine_tune=0.03, collect_data=0.9)
+    assert decide(sig, TODAY, estimate=excluded).verdict is Verdict.COLLECT_DATA
+
+
+def test_reasons_follow_the_overruling_verdict() -> None:
+    # The rules read a tone goal; the model sees a knowledge need the rules scored lower.
+    sig = signals({"tone_style": 0.2, "know_documents": 0.03}, prompting="exhausted",
+                  examples=3000)
+    decision = decide(sig, TODAY, estimate=_estimate(rag=0.95))
+    assert decision.verdict is Verdict.RAG
+    assert decision.goal is not None and decision.goal.value == "know_documents"
+    assert "Fine-tuning fits" not in decision.headline
+    # With no knowledge goal in the signals at all, the RAG answer names none.
+    plain = decide(signals({"tone_style": 0.2}, prompting="exhausted", examples=3000),
+                   TODAY, estimate=_estimate(rag=0.95))
+    assert plain.verdict is Verdict.RAG and plain.goal is None
+    assert plain.follow_up_questions
+
+
+def test_an_overruled_unclear_keeps_the_follow_up_questions() -> None:
+    sig = signals({"output_format": 0.2}, prompting="exhausted", examples=2000)
+    decision = decide(sig, TODAY, estimate=_estimate(unclear=0.9))
+    assert decision.verdict is Verdict.UNCLEAR
+    assert decision.goal is not None and decision.goal.value == "output_format"
+    assert len(decision.follow_up_questions) >= 2
