@@ -101,12 +101,20 @@ def _export(model: object, head: object) -> dict[str, np.ndarray]:
         "head.bias": head.bias.detach().numpy().astype(np.float16),  # type: ignore[attr-defined]
     }
     for key, value in model.state_dict().items():  # type: ignore[attr-defined]
-        # base_model.model.encoder.layer.0.attention.self.query.lora_A.default.weight
-        for part, suffix in ((".lora_A.", LORA_A), (".lora_B.", LORA_B)):
-            if part in key:
-                name = key.split("base_model.model.", 1)[1].split(part)[0] + ".weight"
-                arrays[name + suffix] = value.detach().numpy().astype(np.float16)
+        name = adapter_array_name(key)
+        if name is not None:
+            arrays[name] = value.detach().numpy().astype(np.float16)
     return arrays
+
+
+def adapter_array_name(peft_key: str) -> str | None:
+    """The file's name for a PEFT state-dict entry, None for a non-adapter entry:
+    base_model.model.encoder.layer.0.attention.self.query.lora_A.default.weight
+    -> encoder.layer.0.attention.self.query.weight.lora_A"""
+    for part, suffix in ((".lora_A.", LORA_A), (".lora_B.", LORA_B)):
+        if part in peft_key:
+            return peft_key.split("base_model.model.", 1)[1].split(part)[0] + ".weight" + suffix
+    return None
 
 
 def main() -> None:

@@ -33,10 +33,9 @@ def _torch_reference(arrays: dict[str, np.ndarray], texts: list[str]) -> np.ndar
         r=training.RANK, lora_alpha=training.ALPHA, target_modules=training.TARGETS))
     state = model.state_dict()
     for key in state:
-        for part, suffix in ((".lora_A.", ".lora_A"), (".lora_B.", ".lora_B")):
-            if part in key:
-                name = key.split("base_model.model.", 1)[1].split(part)[0] + ".weight"
-                state[key] = torch.from_numpy(arrays[name + suffix].astype(np.float32))
+        name = training.adapter_array_name(key)
+        if name is not None:
+            state[key] = torch.from_numpy(arrays[name].astype(np.float32))
     model.load_state_dict(state)
     model.eval()
     out = []
