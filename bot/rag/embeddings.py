@@ -102,7 +102,7 @@ class MiniLMEmbedder:
                 weights = dict(base_weights)
                 for name, delta in self._deltas.items():
                     weights[name] = (weights[name] + delta).astype(np.float32)
-                self._weights = weights
+                self._weights, self._deltas = weights, {}  # merged: free the deltas
             if self._weights is None or self._tokenizer is None:
                 from safetensors.numpy import load_file
                 from tokenizers import Tokenizer
