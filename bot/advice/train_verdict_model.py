@@ -14,6 +14,7 @@ import argparse
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,24 +35,27 @@ TARGETS = r".*encoder\.layer\.\d+\..*(query|key|value|dense)"  # its linear laye
 BATCH, LEARNING_RATE, WARMUP_STEPS, LABEL_SMOOTHING = 16, 5e-4, 50, 0.05
 
 
-def labelled_cases(path: Path) -> list[tuple[str, str]]:
-    """(model input, verdict): one per question, or one per turn of a thread."""
+def labelled_cases(path: Path) -> list[tuple[str, list[str], str]]:
+    """(id, the user's turns so far, verdict): one per question, or one per turn of a
+    thread (id "u07.2" for its second turn)."""
     cases = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         row = json.loads(line)
         if "turns" in row:
-            cases += [(conversation_text(row["turns"][:n]), verdict)
+            cases += [(f"{row['id']}.{n}", row["turns"][:n], verdict)
                       for n, verdict in enumerate(row["verdicts"], 1)]
         else:
-            cases.append((conversation_text([row["q"]]), row["verdict"]))
+            cases.append((row["id"], [row["q"]], row["verdict"]))
     return cases
 
 
 def training_cases(data: Path) -> list[tuple[str, str]]:
-    return [case for path in sorted(data.glob("*.jsonl")) if path.stem not in TEST_SETS
-            for case in labelled_cases(path)]
+    """(model input, verdict) for every case outside `TEST_SETS`."""
+    return [(conversation_text(turns), verdict)
+            for path in sorted(data.glob("*.jsonl")) if path.stem not in TEST_SETS
+            for _, turns, verdict in labelled_cases(path)]
 
 
 def train(cases: list[tuple[str, str]], epochs: int, seed: int) -> dict[str, np.ndarray]:
@@ -94,13 +98,13 @@ def train(cases: list[tuple[str, str]], epochs: int, seed: int) -> dict[str, np.
     return _export(model, head)
 
 
-def _export(model: object, head: object) -> dict[str, np.ndarray]:
+def _export(model: Any, head: Any) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {
         "lora_scale": np.array(ALPHA / RANK, dtype=np.float32),
-        "head.weight": head.weight.detach().numpy().astype(np.float16),  # type: ignore[attr-defined]
-        "head.bias": head.bias.detach().numpy().astype(np.float16),  # type: ignore[attr-defined]
+        "head.weight": head.weight.detach().numpy().astype(np.float16),
+        "head.bias": head.bias.detach().numpy().astype(np.float16),
     }
-    for key, value in model.state_dict().items():  # type: ignore[attr-defined]
+    for key, value in model.state_dict().items():
         name = adapter_array_name(key)
         if name is not None:
             arrays[name] = value.detach().numpy().astype(np.float16)
@@ -117,6 +121,11 @@ def adapter_array_name(peft_key: str) -> str | None:
     return None
 
 
+def save_model(arrays: dict[str, np.ndarray], path: Path) -> None:
+    """Write arrays in the `.npz` layout `VerdictModel` reads."""
+    np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy's stub mistypes **kwds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("tests/advice/data"))
@@ -126,7 +135,7 @@ def main() -> None:
     args = parser.parse_args()
     cases = training_cases(args.data)
     print(f"training on {len(cases)} cases from {args.data}", flush=True)
-    np.savez(args.out, **train(cases, args.epochs, args.seed))  # type: ignore[arg-type]
+    save_model(train(cases, args.epochs, args.seed), args.out)
     print(f"wrote {args.out}")
 
 

@@ -198,7 +198,7 @@ def _explain(verdict: Verdict, goal: Goal | None, signals: Signals, today: dt.da
     if verdict is Verdict.PROMPT and goal is None:
         return decision([fw.PROMPT_FIRST, fw.EXHAUSTING_PROMPTING, fw.FOUR_CASES,
                          *openai_rules], [ASK_GOAL, ASK_PROMPTING])
-    if verdict is Verdict.PROMPT and not GOALS[goal].fine_tuning_helps:  # type: ignore[index]
+    if verdict is Verdict.PROMPT and goal is not None and not GOALS[goal].fine_tuning_helps:
         return decision([*goal_rules, fw.PROMPT_FIRST, fw.EXHAUSTING_PROMPTING,
                          *openai_rules], [ASK_PROMPTING])
     if verdict is Verdict.PROMPT:

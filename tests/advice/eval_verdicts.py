@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 from collections import Counter
 from pathlib import Path
 
 from bot.advice.exemplars import EXEMPLARS_FILE, build_index
 from bot.advice.signals import extract_signals
+from bot.advice.train_verdict_model import labelled_cases
 from bot.advice.verdict import decide
 from bot.advice.verdict_model import MODEL_FILE, VerdictModel
 from bot.rag.embeddings import MiniLMEmbedder
@@ -29,13 +29,12 @@ def run(files: list[Path], show_errors: bool, ids: str, exemplars: Path,
     index = build_index(embedder.encode, embedder.model_name, Path("/tmp/ft-advisor-cache"),
                         exemplars)
     for file in files:
-        rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
-        if ids == "odd":
-            rows = [r for r in rows if int(r["id"][1:]) % 2 == 1]
-        elif ids == "even":
-            rows = [r for r in rows if int(r["id"][1:]) % 2 == 0]
+        cases = labelled_cases(file)
+        if ids != "all":
+            parity = 1 if ids == "odd" else 0
+            cases = [c for c in cases if int(c[0].split(".")[0][1:]) % 2 == parity]
         confusion: Counter[tuple[str, str]] = Counter()
-        for row_id, turns, want in _cases(rows):
+        for row_id, turns, want in cases:
             signals = extract_signals(turns, embedder.encode_units, index)
             estimate = model.probabilities(turns) if model else None
             got = decide(signals, TODAY, turns[-1], estimate).verdict.value
@@ -50,18 +49,6 @@ def run(files: list[Path], show_errors: bool, ids: str, exemplars: Path,
         print(f"{file.name} [{ids}]: {right}/{total} = {right / total:.1%}")
         wrong = {k: v for k, v in confusion.items() if k[0] != k[1]}
         print("  errors (want, got):", dict(sorted(wrong.items(), key=lambda kv: -kv[1])))
-
-
-def _cases(rows: list[dict]) -> list[tuple[str, list[str], str]]:
-    """(id, turns so far, wanted verdict): one per question, or one per thread turn."""
-    cases = []
-    for row in rows:
-        if "turns" in row:
-            cases += [(f"{row['id']}.{n}", row["turns"][:n], want)
-                      for n, want in enumerate(row["verdicts"], 1)]
-        else:
-            cases.append((row["id"], [row["q"]], row["verdict"]))
-    return cases
 
 
 if __name__ == "__main__":

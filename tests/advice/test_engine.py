@@ -13,7 +13,7 @@ import pytest
 
 from bot.advice.framework import KNOWLEDGE_GOALS
 from bot.advice.signals import ExemplarIndex, extract_signals
-from bot.advice.train_verdict_model import TEST_SETS
+from bot.advice.train_verdict_model import TEST_SETS, labelled_cases
 from bot.advice.verdict import decide
 from bot.advice.verdict_model import VerdictModel
 from bot.rag.embeddings import MiniLMEmbedder
@@ -37,13 +37,8 @@ def _verdict(turns: list[str], embedder: MiniLMEmbedder, index: ExemplarIndex,
 def _accuracy(path: Path, embedder: MiniLMEmbedder, index: ExemplarIndex,
               model: VerdictModel | None = None) -> float:
     """Share of questions (or of thread turns, each on the thread so far) answered right."""
-    cases = []
-    for row in _rows(path):
-        if "turns" in row:
-            cases += [(row["turns"][:n], want) for n, want in enumerate(row["verdicts"], 1)]
-        else:
-            cases.append(([row["q"]], row["verdict"]))
-    right = sum(_verdict(turns, embedder, index, model) == want for turns, want in cases)
+    cases = labelled_cases(path)
+    right = sum(_verdict(turns, embedder, index, model) == want for _, turns, want in cases)
     return right / len(cases)
 
 

@@ -75,7 +75,7 @@ def test_numpy_forward_with_adapter_matches_peft(
     embedder: MiniLMEmbedder, tmp_path: Path
 ) -> None:
     arrays = _random_adapter(seed=7)
-    np.savez(tmp_path / "adapter.npz", **arrays)  # type: ignore[arg-type]
+    training.save_model(arrays, tmp_path / "adapter.npz")
     model = VerdictModel(embedder, tmp_path / "adapter.npz")
     ours = np.array([[model.probabilities(text.split("\n"))[label] for label in LABELS]
                      for text in TEXTS])
@@ -83,7 +83,7 @@ def test_numpy_forward_with_adapter_matches_peft(
     np.testing.assert_allclose(ours, reference, atol=2e-4)
     # The adapter really changes the encoder: without it the outputs differ.
     plain = {**arrays, **{k: np.zeros_like(v) for k, v in arrays.items() if ".lora_B" in k}}
-    np.savez(tmp_path / "plain.npz", **plain)  # type: ignore[arg-type]
+    training.save_model(plain, tmp_path / "plain.npz")
     unadapted = VerdictModel(embedder, tmp_path / "plain.npz").probabilities([TEXTS[0]])
     assert abs(unadapted[LABELS[0]] - ours[0][0]) > 1e-3
 
@@ -102,7 +102,7 @@ def test_training_writes_a_model_the_runtime_loads(
         f"encoder.layer.{n}.{k}.weight.lora_A" for n in range(6)
         for k in ("attention.self.query", "attention.self.key", "attention.self.value",
                   "attention.output.dense", "intermediate.dense", "output.dense")}
-    np.savez(tmp_path / "trained.npz", **arrays)  # type: ignore[arg-type]
+    training.save_model(arrays, tmp_path / "trained.npz")
     probs = VerdictModel(embedder, tmp_path / "trained.npz").probabilities(["a question"])
     assert set(probs) == set(Verdict) and abs(sum(probs.values()) - 1) < 1e-5
 
